@@ -1,0 +1,1 @@
+"""The kspec grammar (kspec.lark), shipped as package data."""

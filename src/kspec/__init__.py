@@ -1,0 +1,1 @@
+"""kspec: formal specifications of kernel concurrency contracts."""

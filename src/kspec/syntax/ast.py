@@ -1,0 +1,413 @@
+"""The abstract syntax tree of a kspec file: frozen dataclasses, one per
+construct of grammar/kspec.lark. Spans are carried but excluded from equality,
+so two parses of equivalent text compare equal. `kspec.syntax.build` produces
+these nodes; `kspec.ir.lower` consumes them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kspec.report.diagnostics import Span
+
+
+def _span():
+    return field(default=None, compare=False, repr=False)
+
+
+# ---- types -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RangeType:
+    lo: "Expr"
+    hi: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NamedType:
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetType:
+    elem: "Type"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class MapType:
+    key: "Type"
+    value: "Type"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class OptionType:
+    inner: "Type"
+    span: Span | None = _span()
+
+
+Type = BoolType | RangeType | NamedType | SetType | MapType | OptionType
+
+
+# ---- expressions -------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IntLit:
+    value: int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NoneLit:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SelfRef:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRef:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit:
+    items: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLit:
+    fields: tuple[tuple[str, "Expr"], ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    base: "Expr"
+    index: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    base: "Expr"
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "not" | "-"
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # and or => == != < <= > >= in notin + - * / % &
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Ite:
+    cond: "Expr"
+    then: "Expr"
+    else_: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binder:
+    names: tuple[str, ...]
+    domain: "Expr"  # a sort name, a range (as RangeExpr) or a set expression
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    kind: str  # "forall" | "exists"
+    binders: tuple[Binder, ...]
+    body: "Expr"
+    span: Span | None = _span()
+
+
+Expr = (IntLit | BoolLit | NoneLit | SelfRef | VariantRef | Name | SetLit | RecordLit
+        | Index | Field | Call | Unary | Binary | Ite | Quant)
+
+
+# ---- statements ----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: Expr
+    value: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple["Stmt", ...]
+    else_: tuple["Stmt", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Either:
+    branches: tuple[tuple["Stmt", ...], ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Await:
+    cond: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    name: str
+    domain: Expr
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """acquire, acquire_bh, release, release_bh, alloc, get, put, free, use,
+    assert_held, assert_not_held (with an argument) and might_sleep (none)."""
+
+    op: str
+    arg: Expr | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class TryLock:
+    lock: Expr
+    then: tuple["Stmt", ...]
+    else_: tuple["Stmt", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Goto:
+    label: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Assert:
+    name: str
+    cond: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    process: str
+    index: Expr | None
+    span: Span | None = _span()
+
+
+Stmt = Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start
+
+
+# ---- process steps -------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Step:
+    label: str
+    tags: tuple[str, ...]
+    body: tuple[Stmt, ...]
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class WhileStep:
+    label: str
+    tags: tuple[str, ...]
+    cond: Expr
+    body: tuple["AnyStep", ...]
+    doc: str = ""
+    span: Span | None = _span()
+
+
+AnyStep = Step | WhileStep
+
+
+# ---- declarations --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: Type
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConstDecl:
+    name: str
+    value: Expr
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantDecl:
+    names: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SortDecl:
+    name: str
+    type: Type
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EnumDecl:
+    name: str
+    members: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDecl:
+    name: str
+    fields: tuple[Param, ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VarDecl:
+    name: str
+    type: Type
+    init: Expr
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LockDecl:
+    name: str
+    index: Type | None
+    kind: str
+    lock_class: str | None
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDecl:
+    name: str
+    param: Param
+    settings: tuple[tuple[str, Expr], ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DefineDecl:
+    name: str
+    params: tuple[Param, ...]
+    body: Expr
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessDecl:
+    name: str
+    index: Param | None
+    context: str
+    idle: bool
+    locals: tuple[VarDecl, ...]
+    steps: tuple[AnyStep, ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDecl:
+    name: str
+    params: tuple[Param, ...]
+    context: str
+    guard: Expr | None
+    body: tuple[Stmt, ...]
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDecl:
+    kind: str  # "invariant" | "reachable"
+    name: str
+    expr: Expr
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+Decl = (ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
+        | ObjectDecl | DefineDecl | ProcessDecl | ActionDecl | PropertyDecl)
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    name: str
+    decls: tuple[Decl, ...]
+    doc: str = ""
+    file: str = ""
