@@ -1,0 +1,70 @@
+"""Run the explicit engine on a model and turn its findings into verdicts."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from kspec.explicit.compile import compile_model
+from kspec.explicit.explore import Exploration, Limits, explore
+from kspec.ir import nodes as N
+from kspec.report import narrate
+from kspec.verdict import (HOLDS, INCONCLUSIVE, REACHABLE, UNREACHABLE, VIOLATED, CheckResult, Verdict)
+
+
+def check_explicit(model: N.Model, properties: Iterable[str] | None = None, *, limits: Limits | None = None,
+                   progress: Callable[[int, int, float], None] | None = None) -> CheckResult:
+    names = [p.name for p in model.properties] if properties is None else list(properties)
+    cm = compile_model(model)
+    ex = explore(cm, set(names), limits, progress)
+    verdicts = [verdict_for(ex, model.property(n)) for n in names]  # type: ignore[arg-type]
+    return CheckResult(verdicts, len(ex.states), ex.transitions_fired, ex.max_depth, ex.seconds,
+                       ex.complete, ex.stop_reason, unfired_steps(ex) if ex.complete else [])
+
+
+def verdict_for(ex: Exploration, info: N.PropertyInfo) -> Verdict:
+    v = ex.found.get(info.name)
+    n = len(ex.states)
+    if v is None:
+        if not ex.complete:
+            return Verdict(info.name, info.kind, INCONCLUSIVE, states=n, reason=ex.stop_reason)
+        return Verdict(info.name, info.kind, UNREACHABLE if info.kind == "reachable" else HOLDS, states=n)
+    if v.kind == "reachable":
+        return Verdict(info.name, info.kind, REACHABLE, length=v.length, trace=narrate.witness_trace(ex, v),
+                       states=n)
+    extra: tuple = ()
+    if v.kind == "invariant":
+        trace, report = narrate.invariant_trace(ex, v)
+        msg = f"invariant `{info.name}` is violated"
+    elif v.kind == "check":
+        trace, report = narrate.check_trace(ex, v)
+        msg = trace.title
+    elif v.kind == "deadlock":
+        trace, report = narrate.deadlock_trace(ex, v)
+        msg = "deadlock"
+        return Verdict(info.name, info.kind, VIOLATED, length=trace.length, trace=trace, message=msg,
+                       report=report, states=n)
+    elif v.kind == "lockdep":
+        trace, report, extra_list = narrate.lockdep_traces(ex, v)
+        extra = tuple(extra_list)
+        msg = report.splitlines()[0]
+    else:  # evaluation error
+        steps = narrate.path_steps(ex, v.state)
+        from kspec.report.trace import Trace
+        trace = Trace(ex.compiled.model, tuple(steps), f"evaluation error: {v.detail}")
+        report = f"an expression cannot be evaluated in the last state: {v.detail}"
+        msg = report
+    return Verdict(info.name, info.kind, VIOLATED, length=v.length, trace=trace, message=msg, report=report,
+                   extra_traces=extra, states=n)
+
+
+def unfired_steps(ex: Exploration) -> list[str]:
+    """Process steps (over all instances) and actions that never fired."""
+    fired: dict[str, bool] = {}
+    for tid, t in enumerate(ex.compiled.model.transitions):
+        key = f"{_proc_of(ex.compiled.model, t)}.{t.label}" if t.label else t.actor
+        fired[key] = fired.get(key, False) or ex.coverage[tid] > 0
+    return sorted(k for k, v in fired.items() if not v)
+
+
+def _proc_of(model: N.Model, t: N.Transition) -> str:
+    p = next((p for p in model.processes if p.name == t.actor), None)
+    return p.process if p else t.actor

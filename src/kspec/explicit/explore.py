@@ -1,0 +1,298 @@
+"""Breadth-first exhaustive exploration: the reference semantics of kspec.
+
+Given a compiled model and the properties to check, explores every reachable
+state once (visited set keyed by the canonical state tuple), records for each
+property the *first* violation met, which BFS makes a shortest one, and keeps
+parent links to rebuild traces. Lockdep mode accumulates the lock-class
+dependency graph and irq usage over every explored transition attempt and
+reports the earliest cycle. Bounds (states, depth, time) and Ctrl-C stop the
+search cleanly, and the result then says so: nothing is claimed to hold.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kspec.explicit.compile import CompiledModel, EvalError
+from kspec.ir import nodes as N
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """The first bad state or step found for a property. `state` is the index
+    of the pre-state (for a check or deadlock) or of the bad state; `tid` the
+    failing transition (checks); `length` the counterexample length in steps."""
+
+    prop: str
+    kind: str  # invariant | check | deadlock | reachable | lockdep | error
+    state: int
+    length: int
+    tid: int | None = None
+    detail: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockdepEdge:
+    src: str
+    dst: str
+    state: int  # pre-state where the attempt was first seen
+    tid: int
+    attempt: int
+    held_lock: str
+    target_lock: str
+    depth: int
+
+
+@dataclass(slots=True)
+class Limits:
+    max_states: int = 5_000_000
+    max_depth: int = 1_000_000
+    max_seconds: float = 0.0  # 0: no time limit
+
+
+@dataclass(slots=True)
+class Exploration:
+    compiled: CompiledModel
+    states: list[tuple]
+    parent: list[int]
+    via: list[int]
+    depth_of: list[int]
+    found: dict[str, Violation]
+    complete: bool
+    stop_reason: str
+    max_depth: int
+    transitions_fired: int
+    coverage: list[int]
+    seconds: float
+    lockdep_edges: dict[tuple[str, str], LockdepEdge] = field(default_factory=dict)
+    lockdep_usage: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
+
+    def trace_to(self, idx: int) -> list[tuple[int | None, tuple]]:
+        """[(transition id or None for the initial state, state), ...]"""
+        out = []
+        while idx >= 0:
+            out.append((self.via[idx] if self.parent[idx] >= 0 else None, self.states[idx]))
+            idx = self.parent[idx]
+        out.reverse()
+        return out
+
+
+class _Lockdep:
+    """Accumulates lockdep's graph and usage bits over all attempts."""
+
+    def __init__(self, compiled: CompiledModel, active: set[str]):
+        self.cm = compiled
+        self.active = active
+        self.edges: dict[tuple[str, str], LockdepEdge] = {}
+        self.succ: dict[str, set[str]] = {}
+        self.usage: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self.found: dict[str, Violation] = {}
+        self.ww = {li.lock_class for li in compiled.model.locks if li.kind == "ww_mutex"}
+        self.attempts = [(tid, k, a) for tid, t in enumerate(compiled.model.transitions)
+                         for k, a in enumerate(t.lock_attempts)]
+        from kspec.explicit.compile import ExprCompiler
+        ec = ExprCompiler(compiled.model.slots)
+        env: dict = {}
+        from kspec.explicit.compile import RUNTIME
+        env.update(RUNTIME)
+        self.fns = []
+        for tid, k, a in self.attempts:
+            held = "(" + ", ".join(ec.src(h[2]) for h in a.held) + ",)"
+            src = (f"lambda s: ({ec.src(a.when)}, {held}, {ec.src(a.softirq_off)}, {ec.src(a.hardirq_off)})")
+            self.fns.append(eval(src, env))  # generated from the IR only
+
+    def visit(self, idx: int, s: tuple, depth: int) -> None:
+        cm = self.cm
+        for (tid, k, a), fn in zip(self.attempts, self.fns):
+            if not cm.attempted(s, tid):
+                continue
+            when, held, soft, hard = fn(s)
+            if not when:
+                continue
+            self._usage(a, bool(soft), bool(hard), idx, tid, depth)
+            for (hname, hclass, _), is_held in zip(a.held, held):
+                if not is_held:
+                    continue
+                if hclass == a.lock_class:
+                    if a.lock_class not in self.ww and hname != a.lock:
+                        self._found("lockdep_recursion", idx, depth + 1, tid, (hname, a.lock, a.lock_class))
+                    continue
+                if a.trylock:
+                    continue
+                self._edge(hclass, a.lock_class, idx, tid, k, hname, a.lock, depth)
+
+    def _found(self, prop: str, idx: int, length: int, tid: int | None, detail) -> None:
+        if prop in self.active and prop not in self.found:
+            self.found[prop] = Violation(prop, "lockdep", idx, length, tid, detail)
+
+    def _usage(self, a: N.LockAttempt, soft_off: bool, hard_off: bool, idx: int, tid: int, depth: int) -> None:
+        bits = []
+        if a.context == "softirq":
+            bits.append("USED_IN_SOFTIRQ")
+        if a.context == "hardirq":
+            bits.append("USED_IN_HARDIRQ")
+        if not soft_off:
+            bits.append("ENABLED_SOFTIRQ")
+        if not hard_off:
+            bits.append("ENABLED_HARDIRQ")
+        for b in bits:
+            key = (a.lock_class, b)
+            if key not in self.usage:
+                self.usage[key] = (idx, tid, depth)
+                self._check_irq(a.lock_class)
+
+    def _check_irq(self, cls: str) -> None:
+        for x in ("SOFTIRQ", "HARDIRQ"):
+            used, enabled = self.usage.get((cls, f"USED_IN_{x}")), self.usage.get((cls, f"ENABLED_{x}"))
+            if used and enabled:
+                later = max(used, enabled, key=lambda u: u[2])
+                self._found("lockdep_irq", later[0], later[2] + 1, later[1],
+                            {"class": cls, "irq": x, "used": used, "enabled": enabled})
+
+    def _edge(self, src: str, dst: str, idx: int, tid: int, k: int, hname: str, lname: str, depth: int) -> None:
+        if (src, dst) in self.edges:
+            return
+        self.edges[(src, dst)] = LockdepEdge(src, dst, idx, tid, k, hname, lname, depth)
+        self.succ.setdefault(src, set()).add(dst)
+        path = self._path(dst, src)
+        if path is not None:
+            cycle = [self.edges[(path[i], path[i + 1])] for i in range(len(path) - 1)] + [self.edges[(src, dst)]]
+            length = max(e.depth for e in cycle) + 1
+            self._found("lockdep_cycle", idx, length, tid, cycle)
+
+    def _path(self, a: str, b: str) -> list[str] | None:
+        """A path of classes from a to b in the graph (BFS), or None."""
+        prev = {a: None}
+        todo = [a]
+        while todo:
+            nxt = []
+            for x in todo:
+                if x == b:
+                    out = [x]
+                    while prev[out[-1]] is not None:
+                        out.append(prev[out[-1]])
+                    return list(reversed(out))
+                for y in self.succ.get(x, ()):
+                    if y not in prev:
+                        prev[y] = x
+                        nxt.append(y)
+            todo = nxt
+        return None
+
+
+def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
+            progress: Callable[[int, int, float], None] | None = None) -> Exploration:
+    limits = limits or Limits()
+    model = cm.model
+    t0 = time.perf_counter()
+    init = tuple(model.init)
+    states, parent, via, depth_of = [init], [-1], [-1], [0]
+    index = {init: 0}
+    found: dict[str, Violation] = {}
+    coverage = [0] * len(model.transitions)
+    invariants = [(n, f) for n, f, _ in cm.invariants if n in active]
+    witnesses = [(n, f) for n, f in cm.witnesses if n in active]
+    check_deadlock = "deadlock" in active
+    lockdep = _Lockdep(cm, active) if active & {"lockdep_cycle", "lockdep_recursion", "lockdep_irq"} and \
+        any(t.lock_attempts for t in model.transitions) else None
+    running = [(p.pc_slot, p.done_value) for p in model.processes]
+    undecided = set(active)
+    complete, reason = True, "complete"
+    fired = 0
+    frontier = [0]
+    depth = 0
+    last_progress = t0
+    try:
+        while frontier:
+            nxt: list[int] = []
+            for idx in frontier:
+                s = states[idx]
+                for name, f in invariants:
+                    if name not in found and not _safe(f, s):
+                        found[name] = Violation(name, "invariant", idx, depth)
+                for name, f in witnesses:
+                    if name not in found and _safe(f, s):
+                        found[name] = Violation(name, "reachable", idx, depth)
+                if depth >= limits.max_depth:
+                    complete, reason = False, f"depth bound {limits.max_depth} reached"
+                    continue
+                try:
+                    succs, bad = cm.expand(s, undecided)
+                except (EvalError, IndexError, ValueError, ZeroDivisionError) as e:
+                    if "range" in active and "range" not in found:
+                        found["range"] = Violation("range", "error", idx, depth + 1, None, str(e))
+                    succs, bad = _expand_slowly(cm, s, undecided), []
+                for tid, k in bad:
+                    prop = model.transitions[tid].checks[k].prop
+                    if prop not in found:
+                        found[prop] = Violation(prop, "check", idx, depth + 1, tid, k)
+                if lockdep is not None:
+                    lockdep.visit(idx, s, depth)
+                if not succs:
+                    if check_deadlock and "deadlock" not in found and any(s[p] < d for p, d in running):
+                        found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)
+                    continue
+                for tid, ns in succs:
+                    coverage[tid] += 1
+                    fired += 1
+                    if ns not in index:
+                        index[ns] = len(states)
+                        nxt.append(len(states))
+                        states.append(ns)
+                        parent.append(idx)
+                        via.append(tid)
+                        depth_of.append(depth + 1)
+                if len(states) >= limits.max_states:
+                    raise _Bound(f"state bound {limits.max_states} reached")
+            if lockdep is not None:
+                found.update({k: v for k, v in lockdep.found.items() if k not in found})
+            undecided = set(active) - set(found)
+            if not undecided:
+                complete, reason = False, "stopped early: every checked property decided"
+                break
+            frontier = nxt
+            if nxt:
+                depth += 1
+            now = time.perf_counter()
+            if progress and now - last_progress > 0.5:
+                progress(len(states), depth, now - t0)
+                last_progress = now
+            if limits.max_seconds and now - t0 > limits.max_seconds:
+                if frontier:
+                    raise _Bound(f"time bound {limits.max_seconds:g}s reached")
+    except _Bound as b:
+        complete, reason = False, str(b)
+    except KeyboardInterrupt:
+        complete, reason = False, "interrupted"
+    if lockdep is not None:
+        found.update({k: v for k, v in lockdep.found.items() if k not in found})
+    if reason.startswith("stopped early"):
+        complete = True if not frontier else False
+    return Exploration(cm, states, parent, via, depth_of, found, complete, reason, depth, fired, coverage,
+                       time.perf_counter() - t0, lockdep.edges if lockdep else {},
+                       lockdep.usage if lockdep else {})
+
+
+class _Bound(Exception):
+    pass
+
+
+def _safe(f, s) -> bool:
+    try:
+        return bool(f(s))
+    except (EvalError, IndexError, ValueError, ZeroDivisionError):
+        return False
+
+
+def _expand_slowly(cm: CompiledModel, s: tuple, active) -> list[tuple[int, tuple]]:
+    """Successors one transition at a time, skipping those that cannot be
+    evaluated (already reported as a `range` violation)."""
+    out = []
+    for tid in range(len(cm.model.transitions)):
+        try:
+            if cm.enabled(s, tid):
+                out.append((tid, cm.applies[tid](s)))
+        except (EvalError, IndexError, ValueError, ZeroDivisionError):
+            continue
+    return out

@@ -1,0 +1,155 @@
+"""Explicit-engine findings -> traces and the texts people read: which
+conjunct failed, who waits for whom in a deadlock, and lockdep's report for
+lock-order cycles, recursion and inconsistent irq usage (after
+kernel/locking/lockdep.c's print_circular_bug)."""
+from __future__ import annotations
+
+from kspec.explicit.explore import Exploration, LockdepEdge, Violation
+from kspec.ir import nodes as N
+from kspec.report.trace import Trace, TraceStep, show_value, step_span
+
+
+def path_steps(ex: Exploration, idx: int) -> list[TraceStep]:
+    return [TraceStep(tid, s) for tid, s in ex.trace_to(idx)]
+
+
+def attempt_step(ex: Exploration, idx: int, tid: int, note: str) -> TraceStep:
+    cm = ex.compiled
+    s = ex.states[idx]
+    if cm.blocks[tid](s):
+        return TraceStep(tid, cm.applies[tid](s), note)
+    return TraceStep(tid, s, (note + "; " if note else "") + "blocks")
+
+
+def check_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
+    t = ex.compiled.model.transitions[v.tid]
+    check = t.checks[v.detail]
+    steps = path_steps(ex, v.state) + [attempt_step(ex, v.state, v.tid, check.message)]
+    where = f" at {check.span}" if check.span else ""
+    return Trace(ex.compiled.model, tuple(steps), check.message), f"{check.message}{where}"
+
+
+def invariant_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
+    cm = ex.compiled
+    s = ex.states[v.state]
+    fns = next(c for n, _, c in cm.invariants if n == v.prop)
+    prop = next(p for p in cm.model.state_properties if p.name == v.prop)
+    failed = []
+    for c, f in zip(prop.conjuncts, fns):
+        try:
+            ok = f(s)
+        except Exception:  # evaluation error counts as a failure of that conjunct
+            ok = False
+        if not ok:
+            failed.append(c.description)
+    text = "failed conjunct: " + failed[0] if len(failed) == 1 else \
+        "failed conjuncts:\n" + "\n".join(f"  - {d}" for d in failed)
+    return Trace(cm.model, tuple(path_steps(ex, v.state)), f"invariant `{v.prop}` violated"), text
+
+
+def witness_trace(ex: Exploration, v: Violation) -> Trace:
+    return Trace(ex.compiled.model, tuple(path_steps(ex, v.state)), f"witness `{v.prop}` reached")
+
+
+def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
+    """The path to the stuck state, then one blocked attempt per waiting
+    process (contracts §0.4 C2), and who waits for whom."""
+    cm = ex.compiled
+    model = cm.model
+    s = ex.states[v.state]
+    steps = path_steps(ex, v.state)
+    lines = []
+    for p in model.processes:
+        if s[p.pc_slot] >= p.done_value:
+            continue
+        tids = [i for i, t in enumerate(model.transitions) if t.pc == (p.pc_slot, s[p.pc_slot])]
+        attempted = [i for i in tids if cm.attempted(s, i)]
+        label = p.labels[s[p.pc_slot]]
+        if attempted:
+            t = model.transitions[attempted[0]]
+            waits = []
+            for b in t.blockers:
+                owner = s[b.owner_slot]
+                if owner >= 0:
+                    waits.append(f"`{b.lock}` held by {model.pids[owner]}")
+            what = ", ".join(waits) or "a lock"
+            steps.append(TraceStep(attempted[0], s, f"waits for {what}"))
+            lines.append(f"  {p.name} at {label}: waits for {what}")
+        else:
+            lines.append(f"  {p.name} at {label}: waits for a condition that never becomes true (await/choose)")
+    text = "*** DEADLOCK ***\n" + "\n".join(lines)
+    return Trace(model, tuple(steps), "deadlock"), text
+
+
+def lockdep_traces(ex: Exploration, v: Violation) -> tuple[Trace, str, list[tuple[str, Trace]]]:
+    model = ex.compiled.model
+    if v.prop == "lockdep_cycle":
+        cycle: list[LockdepEdge] = v.detail  # type: ignore[assignment]
+        extra = []
+        for e in cycle:
+            steps = path_steps(ex, e.state) + [attempt_step(ex, e.state, e.tid, f"acquires {e.target_lock} "
+                                                            f"while holding {e.held_lock}")]
+            extra.append((f"edge {e.src} -> {e.dst}", Trace(model, tuple(steps), f"{e.src} -> {e.dst}")))
+        return extra[-1][1], lockdep_cycle_report(model, cycle), extra
+    if v.prop == "lockdep_recursion":
+        held, lock, cls = v.detail  # type: ignore[misc]
+        steps = path_steps(ex, v.state) + [attempt_step(ex, v.state, v.tid, f"acquires {lock}")]
+        t = model.transitions[v.tid]
+        text = ("WARNING: possible recursive locking detected\n"
+                f"{t.actor} is trying to acquire lock:\n  ({cls}){{{lock}}} at {_where(t.span)}\n"
+                f"but task is already holding lock:\n  ({cls}){{{held}}}\n"
+                "other info that might help us debug this:\n"
+                f"  Possible unsafe locking scenario:\n        CPU0\n        ----\n   lock({cls});\n"
+                f"   lock({cls});\n\n *** DEADLOCK ***\n"
+                "  May be due to missing lock nesting notation (a subclass or an acquire context).")
+        return Trace(model, tuple(steps), "possible recursive locking"), text, []
+    d = v.detail  # irq inconsistency
+    cls, irq = d["class"], d["irq"]
+    used_idx, used_tid, _ = d["used"]
+    en_idx, en_tid, _ = d["enabled"]
+    t_used, t_en = model.transitions[used_tid], model.transitions[en_tid]
+    extra = [(f"{{IN-{irq}}} usage", Trace(model, tuple(path_steps(ex, used_idx) + [
+        attempt_step(ex, used_idx, used_tid, f"takes {cls} in {irq.lower()} context")]), "irq usage")),
+        (f"{{{irq}-ON}} usage", Trace(model, tuple(path_steps(ex, en_idx) + [
+            attempt_step(ex, en_idx, en_tid, f"takes {cls} with {irq.lower()}s enabled")]), "enabled usage"))]
+    text = ("WARNING: inconsistent lock state\n"
+            f"inconsistent {{IN-{irq}-W}} -> {{{irq}-ON-W}} usage.\n"
+            f"lock class `{cls}`:\n"
+            f"  {{IN-{irq}-W}} state was registered at: {t_used.name} ({_where(t_used.span)})\n"
+            f"  {{{irq}-ON-W}} state was registered at: {t_en.name} ({_where(t_en.span)})\n"
+            "Possible unsafe locking scenario:\n       CPU0\n       ----\n"
+            f"  lock({cls});\n  <Interrupt>\n    lock({cls});\n\n *** DEADLOCK ***")
+    later = extra[0] if used_idx >= en_idx else extra[1]
+    return later[1], text, extra
+
+
+def _where(span) -> str:
+    return f"{span.file.rsplit('/', 1)[-1]}:{span.line}" if span else "?"
+
+
+def lockdep_cycle_report(model: N.Model, cycle: list[LockdepEdge]) -> str:
+    first, last = cycle[0], cycle[-1]
+    t_last = model.transitions[last.tid]
+    lines = ["WARNING: possible circular locking dependency detected",
+             f"{t_last.actor} is trying to acquire lock:",
+             f"  ({last.dst}){{{last.target_lock}}} at {_where(t_last.span)}",
+             "but task is already holding lock:",
+             f"  ({last.src}){{{last.held_lock}}}",
+             "which lock already depends on the new lock.",
+             "the existing dependency chain (in reverse order) is:"]
+    for k, e in enumerate(reversed(cycle)):
+        t = model.transitions[e.tid]
+        lines.append(f"-> #{k} ({e.dst}): first seen when {t.name} acquired {e.target_lock} while holding "
+                     f"{e.held_lock} ({_where(t.span)}, depth {e.depth + 1})")
+    if len(cycle) == 2:
+        a, b = first.src, first.dst
+        lines += ["other info that might help us debug this:",
+                  " Possible unsafe locking scenario:",
+                  "       CPU0                    CPU1",
+                  "       ----                    ----",
+                  f"  lock({a});".ljust(26) + "",
+                  "".ljust(26) + f"lock({b});",
+                  "".ljust(26) + f"lock({a});",
+                  f"  lock({b});"]
+    lines.append("\n *** DEADLOCK ***")
+    return "\n".join(lines)
