@@ -72,6 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("trace", metavar="TRACE", help="trace file (.itf.json)")
     _model_options(r)
     r.add_argument("--format", choices=("text", "json"), default="text")
+    pr = sub.add_parser("prove", help="prove properties for every depth by k-induction (Z3)",
+                        description="Prove the safety properties of model files (or proofs/*.toml scripts) "
+                        "by k-induction; a failed inductive step is shown as a counterexample to induction.")
+    pr.add_argument("paths", nargs="+", metavar="PATH", help="model file, proof script (.toml), directory, or "
+                    "spec (.kspec)")
+    _model_options(pr)
+    pr.add_argument("--k", type=_pos, default=None, help="induction depth (default: the script's, or 1..10)")
+    pr.add_argument("--emit-smt2", metavar="DIR", help="write each final obligation as SMT-LIB2 into DIR")
+    pr.add_argument("--timeout", type=float, default=None, help="seconds per solver query (and overall)")
+    pr.add_argument("--format", choices=("text", "json"), default="text")
+    cf = sub.add_parser("conform", help="check a trace file of observed events against a spec (oracle)",
+                        description="Validate a JSON Lines or ITF trace of observed events against a model: "
+                        "every event must be allowed, with hidden internal steps in between.")
+    cf.add_argument("model", metavar="MODEL", help="model file (.toml) or spec (.kspec)")
+    cf.add_argument("trace", metavar="TRACE", help="trace file (.jsonl or .itf.json)")
+    _model_options(cf)
+    cf.add_argument("--hidden-steps", type=_nonneg, default=None,
+                    help="bound on hidden internal steps between two observed events")
+    cf.add_argument("--quiescent", action="store_true", help="also require quiescence at the end of the trace")
+    cf.add_argument("--format", choices=("text", "json"), default="text")
     s = sub.add_parser("simulate", help="run random executions of a model and print one")
     s.add_argument("model", metavar="MODEL", help="model file (.toml) or spec (.kspec)")
     _model_options(s)
@@ -171,8 +191,9 @@ def _emit(outcome: Outcome, fmt: str) -> None:
 def _dispatch(args) -> Outcome:
     if args.command == "explain":
         return cmd_explain(args.code)
-    from kspec import commands
-    return getattr(commands, f"cmd_{args.command}")(args)
+    import importlib
+    module = {"prove": "kspec.symbolic.cli", "conform": "kspec.oracle.cli"}.get(args.command, "kspec.commands")
+    return getattr(importlib.import_module(module), f"cmd_{args.command}")(args)
 
 
 def cmd_explain(code: str) -> Outcome:

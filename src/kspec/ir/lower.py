@@ -95,6 +95,8 @@ class Lowerer(ExprMixin, StmtMixin):
         self.transitions: list[N.Transition] = []
         self.step_edges: dict[tuple[str, int], set[int]] = {}
         self.decl_names: dict[str, A.Decl] = {}
+        self.cur_span = None  # initial value being laid out, for diagnostics
+        self.events: dict[str, tuple[A.EventDecl, list[TType], TType | None]] = {}
 
     # ---- driver --------------------------------------------------------------------
     def run(self) -> N.Model | None:
@@ -204,6 +206,13 @@ class Lowerer(ExprMixin, StmtMixin):
             case A.DefineDecl(name=name):
                 self.declare(name, d, d.span)
                 self.defines[name] = d
+            case A.EventDecl(name=name):
+                self.declare(name, d, d.span)
+                ptypes = [self.resolve_type(p.type) for p in d.params]
+                for p, t in zip(d.params, ptypes):
+                    if not (is_finite_scalar(t) or isinstance(t, TOption)):
+                        raise err(D.SORT_MISMATCH, f"event argument `{p.name}` must have a scalar type", p.span)
+                self.events[name] = (d, ptypes, self.resolve_type(d.result) if d.result is not None else None)
             case _:
                 pass
 
@@ -270,12 +279,16 @@ class Lowerer(ExprMixin, StmtMixin):
             return RecPlace(t, tuple(self.layout(f"{name}.{f}", ft, init.fields[i], group, kind)
                                      for i, (f, ft) in enumerate(t.fields)))
         assert isinstance(init, Scalar)
-        if not isinstance(init.expr, N.Lit):
-            raise err(D.STATE_IN_CONSTANT, f"the initial value of `{name}` must be constant", None)
         sort = slot_sort(t)
-        v = self.set_bits(init.expr) if isinstance(t, TSet) else init.expr.value
+        if isinstance(t, TSet):
+            v = self.set_bits(init.expr)
+        elif isinstance(init.expr, N.Lit):
+            v = init.expr.value
+        else:
+            raise err(D.STATE_IN_CONSTANT, f"the initial value of `{name}` must be constant", self.cur_span)
         if isinstance(sort, N.IntSort) and not sort.lo <= v <= sort.hi:
-            raise err(D.BAD_INITIAL, f"initial value {v} of `{name}` is outside {sort.lo}..{sort.hi}", None)
+            raise err(D.BAD_INITIAL, f"initial value {v} of `{name}` is outside {sort.lo}..{sort.hi}",
+                      self.cur_span)
         return SlotPlace(self.new_slot(name, sort, group, kind, v), t)
 
     def set_bits(self, e: N.Expr) -> int:
@@ -283,15 +296,16 @@ class Lowerer(ExprMixin, StmtMixin):
             bits = 0
             for el in e.elems:
                 if not isinstance(el, N.Lit):
-                    raise err(D.STATE_IN_CONSTANT, "initial set elements must be constant", None)
+                    raise err(D.STATE_IN_CONSTANT, "initial set elements must be constant", self.cur_span)
                 bits |= 1 << (el.value - e.sort.lo)
             return bits
-        raise err(D.STATE_IN_CONSTANT, "initial sets must be set literals", None)
+        raise err(D.STATE_IN_CONSTANT, "initial sets must be set literals", self.cur_span)
 
     def declare_state(self, d: A.Decl) -> None:
         match d:
             case A.VarDecl(name=name, type=t, init=init):
                 self.declare(name, d, d.span)
+                self.cur_span = init.span
                 ty = self.resolve_type(t)
                 v = self.init_value(init, ty)
                 self.vars[name] = self.layout(name, ty, v, name, "var")
@@ -435,6 +449,7 @@ class Lowerer(ExprMixin, StmtMixin):
             for local in info.decl.locals:
                 ty = self.resolve_type(local.type)
                 v = self.init_value(local.init, ty)
+                self.cur_span = local.init.span
                 places = []
                 for pos, i in enumerate(info.instances):
                     inst = self.proc_instances[i]
@@ -532,7 +547,7 @@ class Lowerer(ExprMixin, StmtMixin):
             name=name + (" [" + ", ".join(f"{k}={v}" for k, v in p.bindings) + "]" if p.bindings else ""),
             actor=actor, label=label, pc=pc, guard=mk_and(*p.guard), block=mk_and(*p.block), updates=updates,
             checks=tuple(p.checks), lock_attempts=tuple(p.attempts), blockers=tuple(p.blockers),
-            bindings=tuple(p.bindings), span=span, doc=doc))
+            bindings=tuple(p.bindings), span=span, doc=doc, event=p.event))
 
     # ---- properties ---------------------------------------------------------------------
     def lower_property(self, d: A.PropertyDecl) -> list[N.StateProperty]:
@@ -640,7 +655,10 @@ class Lowerer(ExprMixin, StmtMixin):
             constants=tuple((k, v) for k, (v, _) in self.consts.items()), slots=tuple(self.slots),
             init=tuple(self.init), transitions=tuple(self.transitions), state_properties=tuple(props),
             properties=tuple(infos), processes=tuple(self.proc_instances), locks=tuple(self.lock_instances),
-            pids=tuple(self.pids), file=self.spec.file, doc=self.spec.doc)
+            pids=tuple(self.pids), file=self.spec.file, doc=self.spec.doc,
+            events=tuple(N.EventSig(name, tuple((p.name, slot_sort(t)) for p, t in zip(d.params, pts)),
+                                    slot_sort(rt) if rt is not None else None, d.doc, d.span)
+                         for name, (d, pts, rt) in self.events.items()))
 
 
 def _substatements(st: A.Stmt):

@@ -38,11 +38,12 @@ class Path:
     bindings: list[tuple[str, str]] = field(default_factory=list)
     outcome: int | None = None  # pc value chosen by goto/done
     dead: bool = False
+    event: N.EventOccurrence | None = None
 
     def fork(self) -> "Path":
         return Path(dict(self.store), dict(self.scope), list(self.guard), list(self.block), self.blocking,
                     list(self.checks), list(self.attempts), list(self.blockers), list(self.bindings),
-                    self.outcome, self.dead)
+                    self.outcome, self.dead, self.event)
 
     def add_cond(self, c: N.Expr) -> None:
         if isinstance(c, N.Lit):
@@ -135,6 +136,9 @@ class StmtMixin:
                 return [p]
             case A.Start(process=name, index=idx):
                 self.exec_start(name, idx, st.span, p, ctx)
+                return [p]
+            case A.Emit():
+                self.exec_emit(st, p, ctx)
                 return [p]
             case A.TryLock(lock=l, then=a, else_=b):
                 return self.exec_trylock(l, a, b, st.span, p, actor, ctx)
@@ -284,6 +288,23 @@ class StmtMixin:
             pc = p.store.get(inst.pc_slot, N.Var(inst.pc_slot))
             stopped = mk_and(cond, mk_cmp("<=", lit(inst.done_value), pc))
             p.store[inst.pc_slot] = mk_ite(stopped, lit(0), pc)
+
+    def exec_emit(self, st: A.Emit, p: Path, ctx: Ctx) -> None:
+        if st.name not in self.events:
+            from kspec.report.diagnostics import did_you_mean
+            raise err(D.UNKNOWN_NAME, f"unknown event `{st.name}`; declare it with `event {st.name}(...)`",
+                      st.span, hint=did_you_mean(st.name, self.events))
+        if p.event is not None:
+            raise err(D.STATEMENT_NOT_ALLOWED, "a step emits at most one event", st.span)
+        decl, ptypes, rtype = self.events[st.name]
+        if len(st.args) != len(ptypes):
+            raise err(D.BAD_CALL, f"event `{st.name}` takes {len(ptypes)} argument(s)", st.span)
+        args = tuple(self.tr_typed(a, t, ctx).expr for a, t in zip(st.args, ptypes))  # type: ignore[union-attr]
+        if (st.result is None) != (rtype is None):
+            raise err(D.BAD_CALL, f"event `{st.name}` " + ("has a result: `-> value`" if rtype is not None
+                                                            else "has no result"), st.span)
+        res = self.tr_typed(st.result, rtype, ctx).expr if st.result is not None else None  # type: ignore
+        p.event = N.EventOccurrence(st.name, args, res)
 
     # ---- locks -------------------------------------------------------------------
     def atomic_now(self, p: Path, actor: Actor) -> N.Expr:

@@ -195,6 +195,28 @@ class Blocker:
 
 
 @dataclass(frozen=True, slots=True)
+class EventOccurrence:
+    """The observable event a transition performs: values of its arguments and
+    result, as expressions over the pre-state."""
+
+    name: str
+    args: tuple[Expr, ...]
+    result: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSig:
+    """A declared observable event: argument names with their value sorts
+    (for decoding trace files), and the result sort."""
+
+    name: str
+    params: tuple[tuple[str, SlotSort], ...]
+    result: SlotSort | None
+    doc: str = ""
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     name: str  # "dma[0].B1" or "hw_complete(d=0)"
     actor: str  # process instance or action name: the interleaving column
@@ -209,6 +231,7 @@ class Transition:
     bindings: tuple[tuple[str, str], ...] = ()  # chosen values shown in traces
     span: Span | None = field(default=None, compare=False)
     doc: str = ""
+    event: EventOccurrence | None = None
 
 
 # ---- properties ----------------------------------------------------------------
@@ -286,6 +309,7 @@ class Model:
     pids: tuple[str, ...]  # owner id v is pids[v]; -1 is free
     file: str = ""
     doc: str = ""
+    events: tuple[EventSig, ...] = ()
 
     def property(self, name: str) -> PropertyInfo | None:
         return next((p for p in self.properties if p.name == name), None)

@@ -247,7 +247,17 @@ class Start:
     span: Span | None = _span()
 
 
-Stmt = Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Marks the step as the observable event `name(args) -> result`."""
+
+    name: str
+    args: tuple[Expr, ...]
+    result: Expr | None
+    span: Span | None = _span()
+
+
+Stmt = Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start | Emit
 
 
 # ---- process steps -------------------------------------------------------------
@@ -401,7 +411,17 @@ class PropertyDecl:
     span: Span | None = _span()
 
 
-Decl = (ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
+@dataclass(frozen=True, slots=True)
+class EventDecl:
+    name: str
+    params: tuple[Param, ...]
+    result: Type | None
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+Decl = (EventDecl | ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
         | ObjectDecl | DefineDecl | ProcessDecl | ActionDecl | PropertyDecl)
 
 

@@ -170,6 +170,11 @@ class _Builder(Transformer):
     def property_decl(self, meta, c):
         return A.PropertyDecl(str(c[0].children[0]), str(c[1]), c[2], span=self._span(meta))
 
+    @v_args(meta=True)
+    def event_decl(self, meta, c):
+        params = tuple(c[1]) if c[1] is not None else ()
+        return A.EventDecl(str(c[0]), params, c[2], span=self._span(meta))
+
     # ---- types ---------------------------------------------------------------
     @v_args(meta=True)
     def bool_type(self, meta, c):
@@ -252,6 +257,12 @@ class _Builder(Transformer):
     @v_args(meta=True)
     def start_stmt(self, meta, c):
         return A.Start(str(c[0]), c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def emit_stmt(self, meta, c):
+        name = str(c[0])
+        args = tuple(x for x in c[1:-1] if x is not None)
+        return A.Emit(name, args, c[-1], span=self._span(meta))
 
     # ---- expressions -------------------------------------------------------------
     @v_args(meta=True)

@@ -1,0 +1,1 @@
+"""The conformance oracle: kspec specs as reference models in other projects' tests."""

@@ -1,0 +1,1 @@
+"""Sphinx extension rendering kspec specs."""
