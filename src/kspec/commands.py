@@ -90,7 +90,7 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         return EXIT_USAGE, [], None
     mr = build_model(mf.spec_path, variant=mf.variant, constants=dict(mf.constants))
     out.sources.update(mr.sources)
-    out.diagnostics.extend(d for d in mr.diagnostics if not d.is_error or True)
+    out.diagnostics.extend(d for d in mr.diagnostics if d not in out.diagnostics)
     if mr.model is None:
         return EXIT_USAGE, [], None
     model = mr.model

@@ -27,7 +27,7 @@ class ModelFile:
     spec_path: str
     variant: str | None = None
     description: str = ""
-    constants: tuple[tuple[str, int], ...] = ()
+    constants: tuple[tuple[str, int | bool], ...] = ()
     max_states: int = 5_000_000
     max_depth: int = 1_000_000
     max_seconds: float = 0.0
@@ -117,7 +117,7 @@ def _validate(path: str, text: str, data: dict) -> ModelFile:
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise _bad(path, text, k, f"`{k}` must be a list of property names")
     return ModelFile(path, spec_path, variant, str(data.get("description", "")),
-                     tuple((k, int(v)) for k, v in consts.items()),
+                     tuple((k, v if isinstance(v, bool) else int(v)) for k, v in consts.items()),
                      int(bounds.get("max_states", 5_000_000)), int(bounds.get("max_depth", 1_000_000)),
                      float(bounds.get("max_seconds", 0.0)), engine, depth, expect,
                      tuple(check.get("only", ())), tuple(check.get("disable", ())))

@@ -177,6 +177,9 @@ class Lowerer(ExprMixin, StmtMixin):
                 self.declare(name, d, d.span)
                 if name in self.overrides:
                     v = self.overrides[name]
+                    declared = self.scalar(self.tr(value, Ctx()), value.span, "a constant")
+                    if isinstance(declared.type, TBool) != isinstance(v, bool):
+                        raise err(D.BAD_CONSTANT, f"constant `{name}` is {'a boolean' if isinstance(declared.type, TBool) else 'an integer'}; the override {v!r} is not", d.span)
                     self.consts[name] = (int(v), TBool() if isinstance(v, bool) else TInt(int(v), int(v)))
                     return
                 val = self.scalar(self.tr(value, Ctx()), value.span, "a constant")
@@ -346,6 +349,8 @@ class Lowerer(ExprMixin, StmtMixin):
                           hint=did_you_mean(key, settings))
             if key in ("refcount", "initial"):
                 allowed = ("counter", "kref", "none") if key == "refcount" else ("live", "absent")
+                if isinstance(value, A.NoneLit):
+                    value = A.Name("none", span=value.span)
                 if not isinstance(value, A.Name) or value.name not in allowed:
                     raise err(D.UNKNOWN_SETTING, f"`{key}` is one of {', '.join(allowed)}", value.span)
                 settings[key] = value.name
@@ -611,14 +616,14 @@ class Lowerer(ExprMixin, StmtMixin):
 
     # ---- warnings -------------------------------------------------------------------------
     def warn_unused(self, decls) -> None:
+        """Warn about declarations no part of the spec (in any variant) mentions."""
+        mentioned = _mentioned_names(self.spec)
+        kinds = {A.ConstDecl: "constant", A.VarDecl: "variable", A.DefineDecl: "define", A.SortDecl: "sort",
+                 A.RecordDecl: "record", A.LockDecl: "lock", A.ObjectDecl: "object"}
         for d in decls:
-            if isinstance(d, (A.ConstDecl, A.VarDecl, A.DefineDecl, A.SortDecl, A.RecordDecl)):
-                if d.name not in self.used_names and d.name not in self.overrides:
-                    self.sink.warning(D.UNUSED_DECLARATION, f"`{d.name}` is declared but never used", d.span)
-            elif isinstance(d, A.LockDecl) and not self.locks[d.name].used:
-                self.sink.warning(D.UNUSED_DECLARATION, f"lock `{d.name}` is declared but never used", d.span)
-            elif isinstance(d, A.ObjectDecl) and not self.objects[d.name].used:
-                self.sink.warning(D.UNUSED_DECLARATION, f"object `{d.name}` is declared but never used", d.span)
+            kind = kinds.get(type(d))
+            if kind and d.name not in mentioned and d.name not in self.overrides:
+                self.sink.warning(D.UNUSED_DECLARATION, f"{kind} `{d.name}` is declared but never used", d.span)
 
     def warn_unreachable_steps(self) -> None:
         for name, info in self.procs.items():
@@ -659,6 +664,28 @@ class Lowerer(ExprMixin, StmtMixin):
             events=tuple(N.EventSig(name, tuple((p.name, slot_sort(t)) for p, t in zip(d.params, pts)),
                                     slot_sort(rt) if rt is not None else None, d.doc, d.span)
                          for name, (d, pts, rt) in self.events.items()))
+
+
+def _mentioned_names(node, out: set[str] | None = None) -> set[str]:
+    """Every identifier used (not declared) anywhere in the AST."""
+    import dataclasses
+    out = set() if out is None else out
+    if isinstance(node, A.Name):
+        out.add(node.name)
+    elif isinstance(node, A.Call):
+        out.add(node.func)
+    elif isinstance(node, A.NamedType):
+        out.add(node.name)
+    elif isinstance(node, A.Start):
+        out.add(node.process)
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                _mentioned_names(getattr(node, f.name), out)
+    elif isinstance(node, (tuple, list)):
+        for x in node:
+            _mentioned_names(x, out)
+    return out
 
 
 def _substatements(st: A.Stmt):

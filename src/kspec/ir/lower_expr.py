@@ -107,6 +107,10 @@ class ExprMixin:
             if info.index_type is not None:
                 raise err(D.INDEX_ARITY, f"process `{name}` is indexed; write `{name}[...]`", span)
             return ProcRef(info, ((N.TRUE, info.instances[0]),))
+        if name in self.defines and not self.defines[name].params:
+            return self.tr_define(name, (), span, ctx)
+        if name in self.variants:
+            return Scalar(lit(self.variants.index(name)), TEnum("variant", self.variants))
         if name in self.types:
             raise err(D.SORT_MISMATCH, f"`{name}` is a type, not a value", span,
                       hint="quantify over it: `forall x in " + name + ": ...`")
@@ -196,17 +200,30 @@ class ExprMixin:
         return Scalar(N.SetLit(tuple(v.expr for v in vals), slot_sort(TSet(et))), TSet(et))
 
     def index_options(self, keytype: TType, idx: Scalar, span) -> list[tuple[N.Expr, int]]:
-        """(condition, position) pairs for reading at `idx` in a key domain."""
+        """(condition, position) pairs for reading at `idx` in a key domain.
+        An optional or wider index is accepted; `outside_condition` says when
+        it falls outside (reading there is a `range` error at run time)."""
         dom = domain(keytype)
-        if not compatible(keytype, idx.type) or isinstance(idx.type, TOption):
-            raise err(D.SORT_MISMATCH, f"index of type `{idx.type}` does not fit key type `{keytype}`", span,
-                      hint="test `x != none` first and index with a value of the key sort" if isinstance(
-                          idx.type, TOption) else None)
+        inner = idx.type.inner if isinstance(idx.type, TOption) else idx.type
+        if not compatible(keytype, inner):
+            raise err(D.SORT_MISMATCH, f"index of type `{idx.type}` does not fit key type `{keytype}`", span)
         if isinstance(idx.expr, N.Lit):
             if idx.expr.value not in dom:
-                raise err(D.SORT_MISMATCH, f"index {idx.expr.value} is outside `{keytype}`", span)
+                what = "`none`" if isinstance(idx.type, TOption) and idx.expr.value not in dom else \
+                    str(idx.expr.value)
+                raise err(D.SORT_MISMATCH, f"index {what} is outside `{keytype}`", span)
             return [(N.TRUE, dom.index(idx.expr.value))]
         return [(mk_cmp("==", idx.expr, lit(v)), k) for k, v in enumerate(dom)]
+
+    @staticmethod
+    def outside_condition(keytype: TType, idx: Scalar, options) -> N.Expr:
+        if isinstance(idx.expr, N.Lit):
+            return N.FALSE
+        dom = domain(keytype)
+        t = idx.type
+        if isinstance(t, TInt) and dom[0] <= t.lo and t.hi <= dom[-1] or t == keytype:
+            return N.FALSE
+        return mk_not(mk_or(*(c for c, _ in options)))
 
     def tr_index(self, base: A.Expr, index: A.Expr, span, ctx: Ctx) -> Val | Ref:
         if isinstance(base, A.Name) and base.name not in ctx.scope:
@@ -218,16 +235,10 @@ class ExprMixin:
         if not isinstance(b, MapVal):
             raise err(D.SORT_MISMATCH, f"only maps can be indexed; this is {_describe(b)}", span)
         idx = self.scalar(self.tr(index, ctx), index.span, "an index")
-        if isinstance(idx.type, TOption):
-            raise err(D.SORT_MISMATCH, f"index of type `{idx.type}` may be `none`", index.span,
-                      hint="guard the access with `x != none => ...` or keep a non-optional copy")
         dom = domain(b.type.key)  # type: ignore[union-attr]
+        opts = self.index_options(b.type.key, idx, index.span)  # type: ignore[union-attr]
         if isinstance(idx.expr, N.Lit):
-            if idx.expr.value not in dom:
-                raise err(D.SORT_MISMATCH, f"index {idx.expr.value} is outside `{b.type.key}`", index.span)
-            return b.elems[dom.index(idx.expr.value)]
-        if not compatible(b.type.key, idx.type):  # type: ignore[union-attr]
-            raise err(D.SORT_MISMATCH, f"index of type `{idx.type}` does not fit key type `{b.type.key}`", index.span)
+            return b.elems[opts[0][1]]
         return select_val(b.elems, idx.expr, dom[0])
 
     def _indexed_ref(self, info, refcls, index: A.Expr, span, ctx: Ctx) -> Ref:
@@ -236,9 +247,11 @@ class ExprMixin:
             raise err(D.INDEX_ARITY, f"`{info.decl.name}` is not indexed", span)
         idx = self.scalar(self.tr(index, ctx), index.span, "an index")
         opts = self.index_options(info.index_type, idx, index.span)
+        outside = self.outside_condition(info.index_type, idx, opts)
         if refcls is ObjRef:
-            return ObjRef(info, tuple(opts))
-        return refcls(info, tuple((c, info.instances[k]) for c, k in opts))
+            dyn = None if isinstance(idx.expr, N.Lit) else idx.expr
+            return ObjRef(info, tuple(opts), outside, dyn)
+        return refcls(info, tuple((c, info.instances[k]) for c, k in opts), outside)
 
     def tr_field(self, base: A.Expr, name: str, span, ctx: Ctx) -> Val:
         b = self.tr(base, ctx)
@@ -389,9 +402,12 @@ class ExprMixin:
             slots = oref.info.alive_slots if f == "alive" else oref.info.refs_slots
             if f == "refs" and oref.info.style == "none":
                 raise err(D.BAD_CALL, f"object `{oref.info.decl.name}` has no refcount", span)
-            vals = [(c, ctx.store.get(slots[k], N.Var(slots[k]))) for c, k in oref.options]
             t: TType = TBool() if f == "alive" else TInt(0, oref.info.max_refs)
-            return Scalar(cond_select(vals), t)
+            if oref.index is None:
+                k = oref.options[0][1]
+                return Scalar(ctx.store.get(slots[k], N.Var(slots[k])), t)
+            vals = tuple(ctx.store.get(sl, N.Var(sl)) for sl in slots)
+            return Scalar(mk_select(vals, oref.index, domain(oref.info.index_type)[0]), t)
         pref = self.proc_ref(args[0], ctx)
         return Scalar(self.proc_predicate(f, pref, args, span, ctx), TBool())
 

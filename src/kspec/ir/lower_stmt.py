@@ -76,10 +76,10 @@ class StmtMixin:
                    actor.context, (), actor.inst_pos)
 
     def add_check(self, path: Path, prop: str, bad: N.Expr, message: str, span) -> None:
+        self.check_props.add(prop)
         full = mk_and(path.pending(), bad)
         if full == N.FALSE:
             return
-        self.check_props.add(prop)
         path.checks.append(N.Check(prop, full, message, span))
 
     # ---- statement execution ------------------------------------------------------
@@ -172,7 +172,10 @@ class StmtMixin:
 
     # ---- assignment -----------------------------------------------------------------
     def exec_assign(self, target: A.Expr, value: A.Expr, p: Path, ctx: Ctx) -> None:
+        self._outside: list[N.Expr] = []
         places = self.resolve_places(target, ctx)
+        for bad in self._outside:
+            self.add_check(p, "range", bad, "assignment through an index outside the map's keys", target.span)
         t = places[0][1].type
         v = self.tr_typed(value, t, ctx)
         for cond, place in places:
@@ -198,7 +201,11 @@ class StmtMixin:
                 if not isinstance(place, MapPlace):
                     raise err(D.SORT_MISMATCH, "only maps can be indexed", e.span)
                 idx = self.scalar(self.tr(e.index, ctx), e.index.span, "an index")
-                for c, k in self.index_options(place.type.key, idx, e.index.span):  # type: ignore[union-attr]
+                opts = self.index_options(place.type.key, idx, e.index.span)  # type: ignore[union-attr]
+                outside = self.outside_condition(place.type.key, idx, opts)  # type: ignore[union-attr]
+                if outside != N.FALSE:
+                    getattr(self, "_outside", []).append(mk_and(cond, outside))
+                for c, k in opts:
                     out.append((mk_and(cond, c), place.elems[k]))
             return out
         if isinstance(e, A.Field):
@@ -282,7 +289,10 @@ class StmtMixin:
             options = [(N.TRUE, info.instances[0])]
         else:
             iv = self.scalar(self.tr(idx, ctx), idx.span, "an index")
-            options = [(c, info.instances[k]) for c, k in self.index_options(info.index_type, iv, idx.span)]
+            opts = self.index_options(info.index_type, iv, idx.span)
+            self.add_check(p, "range", self.outside_condition(info.index_type, iv, opts),
+                           f"`start {name}[...]` with an index outside its sort", span)
+            options = [(c, info.instances[k]) for c, k in opts]
         for cond, i in options:
             inst = self.proc_instances[i]
             pc = p.store.get(inst.pc_slot, N.Var(inst.pc_slot))
@@ -355,6 +365,8 @@ class StmtMixin:
                                         actor.context, soft, hard, held, span))
 
     def exec_lock_op(self, op: str, ref: LockRef, span, p: Path, actor: Actor) -> list[Path]:
+        self.add_check(p, "range", ref.outside, f"`{op}` of `{ref.info.decl.name}[...]` with an index outside "
+                       "its sort", span)
         out = []
         for cond, li in ref.options:
             q = p if len(ref.options) == 1 else p.fork()
@@ -397,6 +409,8 @@ class StmtMixin:
     # ---- objects -----------------------------------------------------------------------
     def exec_obj_op(self, op: str, ref: ObjRef, span, p: Path, actor: Actor) -> list[Path]:
         info = ref.info
+        self.add_check(p, "range", ref.outside, f"`{op}` of `{info.decl.name}[...]` with an index outside its "
+                       "sort (is it `none`?)", span)
         out = []
         for cond, k in ref.options:
             q = p if len(ref.options) == 1 else p.fork()

@@ -76,6 +76,7 @@ class ProcessInfo:
     steps: list[StepInfo]
     instances: list[int] = field(default_factory=list)  # indexes into Lowerer.proc_instances
     locals: dict[str, list[Place]] = field(default_factory=dict)  # name -> place per instance
+    used: bool = False
 
     def keys(self) -> list[int]:
         return domain(self.index_type) if self.index_type is not None else [0]
@@ -92,18 +93,22 @@ class ProcessInfo:
 class LockRef:
     info: LockInfo
     options: tuple[tuple[N.Expr, int], ...]  # (condition, lock instance index)
+    outside: N.Expr = N.FALSE  # the index is outside the lock's index sort (e.g. `none`)
 
 
 @dataclass(frozen=True, slots=True)
 class ObjRef:
     info: ObjectInfo
     options: tuple[tuple[N.Expr, int], ...]  # (condition, position in key domain)
+    outside: N.Expr = N.FALSE
+    index: N.Expr | None = None  # the dynamic index, if any
 
 
 @dataclass(frozen=True, slots=True)
 class ProcRef:
     info: ProcessInfo
     options: tuple[tuple[N.Expr, int], ...]  # (condition, process instance index)
+    outside: N.Expr = N.FALSE
 
 
 Ref = Union[LockRef, ObjRef, ProcRef]
