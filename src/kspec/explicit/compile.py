@@ -116,19 +116,37 @@ class ExprCompiler:
                 assert_never(e)
 
 
+class _Lazy:
+    """Per-transition functions compiled on first use (reports and replay need
+    a few of them; exploration needs none)."""
+
+    def __init__(self, make: Callable[[int], Callable], n: int):
+        self._make, self._fns = make, [None] * n
+
+    def __getitem__(self, i: int) -> Callable:
+        f = self._fns[i]
+        if f is None:
+            f = self._fns[i] = self._make(i)
+        return f
+
+    def __len__(self) -> int:
+        return len(self._fns)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledModel:
-    """The generated functions of one model. `expand(s, active)` returns
-    (successors, violations): successors as (transition id, state) pairs,
-    violations as (transition id, check index) pairs for checks whose property
-    is in `active` (a set of property names)."""
+    """The generated functions of one model. `expand(s, active, ld=None)`
+    returns (successors, violations): successors as (transition id, state)
+    pairs, violations as (transition id, check index) pairs for checks whose
+    property is in `active` (a set of property names); with `ld` it also
+    reports lockdep events."""
 
     model: N.Model
     expand: Callable
-    guards: tuple[Callable, ...]
-    blocks: tuple[Callable, ...]
-    applies: tuple[Callable, ...]
-    check_fns: tuple[tuple[Callable, ...], ...]
+    guards: _Lazy
+    blocks: _Lazy
+    applies: _Lazy
+    check_fns: _Lazy
     invariants: tuple[tuple[str, Callable, tuple[Callable, ...]], ...]  # name, whole, conjuncts
     witnesses: tuple[tuple[str, Callable], ...]
     source: str
@@ -151,44 +169,38 @@ class CompiledModel:
 
 
 def _state_tuple(n: int, updates: dict[int, str]) -> str:
-    if n == 0:
-        return "()"
-    if n <= 400:
-        return "(" + ", ".join(updates.get(i, f"s[{i}]") for i in range(n)) + ",)"
-    parts = ["l = list(s)"] + [f"l[{i}] = {v}" for i, v in updates.items()]
-    return "; ".join(parts) + "; tuple(l)"
+    return "(" + ", ".join(updates.get(i, f"s[{i}]") for i in range(n)) + ",)" if n else "()"
+
+
+def _lambda(src: str) -> Callable:
+    return eval(compile(f"lambda s: {src}", "<kspec>", "eval"), dict(RUNTIME))  # generated from the IR only
 
 
 def compile_model(model: N.Model) -> CompiledModel:
     ec = ExprCompiler(model.slots)
-    n = len(model.slots)
-    lines: list[str] = []
-    per: list[str] = []
-    for tid, t in enumerate(model.transitions):
-        per.append(f"def g{tid}(s): return {ec.src(t.guard)}")
-        per.append(f"def b{tid}(s): return {ec.src(t.block)}")
-        upd = {slot: ec.src(e) for slot, e in t.updates}
-        if n <= 400:
-            per.append(f"def a{tid}(s): return {_state_tuple(n, upd)}")
-        else:
-            body = "; ".join(f"l[{i}] = {v}" for i, v in upd.items())
-            per.append(f"def a{tid}(s):\n    l = list(s); {body}\n    return tuple(l)" if upd else
-                       f"def a{tid}(s): return s")
-        for k, c in enumerate(t.checks):
-            per.append(f"def c{tid}_{k}(s): return {ec.src(c.bad)}")
-    lines.append(_expand_source(model, ec))
+    T = model.transitions
+    per: list[str] = [_expand_source(model, ec)]
     for k, p in enumerate(model.state_properties):
         per.append(f"def p{k}(s): return {ec.src(p.expr)}")
         for j, c in enumerate(p.conjuncts):
             per.append(f"def p{k}_{j}(s): return {ec.src(c.expr)}")
-    source = "\n".join(per + lines) + "\n"
+    source = "\n".join(per) + "\n"
     ns: dict = dict(RUNTIME)
     exec(compile(source, f"<kspec:{model.spec_name}>", "exec"), ns)  # generated from the IR only
-    T = range(len(model.transitions))
+    n = len(model.slots)
+
+    def apply(i: int) -> Callable:
+        upd = {slot: ec.src(e) for slot, e in T[i].updates}
+        return _lambda(_state_tuple(n, upd))
+
+    def checks(i: int) -> tuple[Callable, ...]:
+        return tuple(_lambda(ec.src(c.bad)) for c in T[i].checks)
+
     return CompiledModel(
-        model=model, expand=ns["expand"], guards=tuple(ns[f"g{i}"] for i in T),
-        blocks=tuple(ns[f"b{i}"] for i in T), applies=tuple(ns[f"a{i}"] for i in T),
-        check_fns=tuple(tuple(ns[f"c{i}_{k}"] for k in range(len(model.transitions[i].checks))) for i in T),
+        model=model, expand=ns["expand"],
+        guards=_Lazy(lambda i: _lambda(ec.src(T[i].guard)), len(T)),
+        blocks=_Lazy(lambda i: _lambda(ec.src(T[i].block)), len(T)),
+        applies=_Lazy(apply, len(T)), check_fns=_Lazy(checks, len(T)),
         invariants=tuple((p.name, ns[f"p{k}"], tuple(ns[f"p{k}_{j}"] for j in range(len(p.conjuncts))))
                          for k, p in enumerate(model.state_properties) if p.kind == "invariant"),
         witnesses=tuple((p.name, ns[f"p{k}"]) for k, p in enumerate(model.state_properties)
@@ -196,9 +208,28 @@ def compile_model(model: N.Model) -> CompiledModel:
         source=source)
 
 
-def _expand_source(model: N.Model, ec: ExprCompiler) -> str:
+def _succ_src(n: int, upd: dict[int, str], tid: int) -> str:
+    """Code appending (tid, successor) to `out`; all right-hand sides read the
+    pre-state `s`. A list copy beats a tuple display once states are long."""
+    if not upd:
+        return f"out.append(({tid}, s))"
+    if n <= 12:
+        return f"out.append(({tid}, {_state_tuple(n, upd)}))"
+    sets = "; ".join(f"l[{i}] = {v}" for i, v in upd.items())
+    if any("s[" in v for v in upd.values()):
+        # evaluate every right-hand side before the first write
+        tmp = ", ".join(upd.values())
+        names = ", ".join(f"l[{i}]" for i in upd)
+        sets = f"{names} = {tmp}" if len(upd) > 1 else sets
+    return f"l = list(s); {sets}; out.append(({tid}, tuple(l)))"
+
+
+def _expand_source(model: N.Model, ec: ExprCompiler, lockdep: bool = True) -> str:
     """One function computing all successors of a state, dispatching on the
-    program counter of each process instance."""
+    program counter of each process instance. Within one dispatch branch,
+    identical checks are evaluated once (forked transitions share them).
+    With `lockdep`, lock-acquisition attempts report new class edges and irq
+    usages into `ld` = (known edges, known usages, events)."""
     n = len(model.slots)
     by_pc: dict[int, dict[int, list[int]]] = {}
     free: list[int] = []
@@ -207,30 +238,33 @@ def _expand_source(model: N.Model, ec: ExprCompiler) -> str:
             free.append(tid)
         else:
             by_pc.setdefault(t.pc[0], {}).setdefault(t.pc[1], []).append(tid)
-    out = ["def expand(s, active):", "    out = []", "    bad = []"]
+    out = ["def expand(s, active, ld=None):", "    out = []", "    bad = []"]
+    if lockdep:
+        out.append("    if ld is not None: known_e, known_u, events = ld")
 
-    def emit(tid: int, ind: str) -> None:
+    def emit_group(tids: list[int], ind: str) -> None:
+        seen: set[tuple[str, str, str]] = set()
+        for tid in tids:
+            emit(tid, ind, seen)
+
+    def emit(tid: int, ind: str, seen: set) -> None:
         t = model.transitions[tid]
         g = ec.src(t.guard)
-        inner = ind + "    "
+        inner = ind + "    " if g != "1" else ind
         if g != "1":
             out.append(f"{ind}if {g}:")
-        else:
-            inner = ind
         for k, c in enumerate(t.checks):
-            out.append(f"{inner}if {c.prop!r} in active and {ec.src(c.bad)}: bad.append(({tid}, {k}))")
+            bad = ec.src(c.bad)
+            key = (c.prop, g, bad)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(f"{inner}if {c.prop!r} in active and {bad}: bad.append(({tid}, {k}))")
+        if lockdep:
+            _lockdep_lines(t, tid, ec, inner, out, seen, g)
         b = ec.src(t.block)
-        upd = {slot: ec.src(e) for slot, e in t.updates}
-        if n <= 400:
-            succ = f"out.append(({tid}, {_state_tuple(n, upd)}))"
-        else:
-            succ = f"out.append(({tid}, a{tid}(s)))"
-        if b != "1":
-            out.append(f"{inner}if {b}: {succ}")
-        else:
-            out.append(f"{inner}{succ}")
-        if inner == ind and g == "1":
-            pass
+        succ = _succ_src(n, {slot: ec.src(e) for slot, e in t.updates}, tid)
+        out.append(f"{inner}if {b}: {succ}" if b != "1" else f"{inner}{succ}")
 
     for slot, table in by_pc.items():
         out.append(f"    v = s[{slot}]")
@@ -238,9 +272,48 @@ def _expand_source(model: N.Model, ec: ExprCompiler) -> str:
         for value, tids in sorted(table.items()):
             out.append(f"    {'if' if first else 'elif'} v == {value}:")
             first = False
-            for tid in tids:
-                emit(tid, "        ")
-    for tid in free:
-        emit(tid, "    ")
+            emit_group(tids, "        ")
+    emit_group(free, "    ")
     out.append("    return out, bad")
     return "\n".join(out)
+
+
+def _lockdep_lines(t: N.Transition, tid: int, ec: ExprCompiler, ind: str, out: list[str], seen: set,
+                   guard: str) -> None:
+    """For each acquisition attempt: irq-usage bits of the target class and one
+    dependency edge per held lock, reported only when not yet known."""
+    for k, a in enumerate(t.lock_attempts):
+        when = ec.src(a.when)
+        key = ("#lockdep", guard, f"{a.lock}|{when}|{a.context}|{ec.src(a.softirq_off)}|{ec.src(a.hardirq_off)}")
+        if key in seen:
+            continue
+        seen.add(key)
+        body = ind + "    "
+        out.append(f"{ind}if ld is not None" + (f" and {when}:" if when != "1" else ":"))
+        usage = []
+        if a.context == "softirq":
+            usage.append(("USED_IN_SOFTIRQ", "1"))
+        if a.context == "hardirq":
+            usage.append(("USED_IN_HARDIRQ", "1"))
+        usage.append(("ENABLED_SOFTIRQ", f"not {ec.src(a.softirq_off)}"))
+        usage.append(("ENABLED_HARDIRQ", f"not {ec.src(a.hardirq_off)}"))
+        for bit, cond in usage:
+            if cond == "not 1":
+                continue
+            ukey = repr((a.lock_class, bit))
+            test = f"{ukey} not in known_u" + ("" if cond in ("1", "not 0") else f" and {cond}")
+            out.append(f"{body}    if {test}: events.append(('u', {ukey}, {tid}, {k}, None))" if False else
+                       f"{body}if {test}: events.append(('u', {ukey}, {tid}, {k}, None))")
+        for hname, hclass, cond in a.held:
+            c = ec.src(cond)
+            if c == "0":
+                continue
+            ekey = repr((hclass, a.lock_class))
+            if hclass == a.lock_class:
+                if hname != a.lock and a.kind != "ww_mutex":
+                    out.append(f"{body}if {c}: events.append(('r', {ekey}, {tid}, {k}, {hname!r}))")
+                continue
+            if a.trylock:
+                continue
+            out.append(f"{body}if {ekey} not in known_e and {c}: events.append(('e', {ekey}, {tid}, {k}, "
+                       f"{hname!r}))")

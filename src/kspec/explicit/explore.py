@@ -79,68 +79,36 @@ class Exploration:
 
 
 class _Lockdep:
-    """Accumulates lockdep's graph and usage bits over all attempts."""
+    """Accumulates lockdep's class graph and irq usage bits from the events
+    the compiled `expand` reports for every acquisition attempt, and finds
+    the earliest cycle."""
 
     def __init__(self, compiled: CompiledModel, active: set[str]):
-        self.cm = compiled
+        self.model = compiled.model
         self.active = active
         self.edges: dict[tuple[str, str], LockdepEdge] = {}
         self.succ: dict[str, set[str]] = {}
         self.usage: dict[tuple[str, str], tuple[int, int, int]] = {}
         self.found: dict[str, Violation] = {}
-        self.ww = {li.lock_class for li in compiled.model.locks if li.kind == "ww_mutex"}
-        self.attempts = [(tid, k, a) for tid, t in enumerate(compiled.model.transitions)
-                         for k, a in enumerate(t.lock_attempts)]
-        from kspec.explicit.compile import ExprCompiler
-        ec = ExprCompiler(compiled.model.slots)
-        env: dict = {}
-        from kspec.explicit.compile import RUNTIME
-        env.update(RUNTIME)
-        self.fns = []
-        for tid, k, a in self.attempts:
-            held = "(" + ", ".join(ec.src(h[2]) for h in a.held) + ",)"
-            src = (f"lambda s: ({ec.src(a.when)}, {held}, {ec.src(a.softirq_off)}, {ec.src(a.hardirq_off)})")
-            self.fns.append(eval(src, env))  # generated from the IR only
+        self.events: list = []
+        self.arg = (self.edges, self.usage, self.events)
 
-    def visit(self, idx: int, s: tuple, depth: int) -> None:
-        cm = self.cm
-        for (tid, k, a), fn in zip(self.attempts, self.fns):
-            if not cm.attempted(s, tid):
-                continue
-            when, held, soft, hard = fn(s)
-            if not when:
-                continue
-            self._usage(a, bool(soft), bool(hard), idx, tid, depth)
-            for (hname, hclass, _), is_held in zip(a.held, held):
-                if not is_held:
-                    continue
-                if hclass == a.lock_class:
-                    if a.lock_class not in self.ww and hname != a.lock:
-                        self._found("lockdep_recursion", idx, depth + 1, tid, (hname, a.lock, a.lock_class))
-                    continue
-                if a.trylock:
-                    continue
-                self._edge(hclass, a.lock_class, idx, tid, k, hname, a.lock, depth)
+    def consume(self, idx: int, depth: int) -> None:
+        for kind, key, tid, k, hname in self.events:
+            a = self.model.transitions[tid].lock_attempts[k]
+            if kind == "e":
+                self._edge(key[0], key[1], idx, tid, k, hname, a.lock, depth)
+            elif kind == "u":
+                if key not in self.usage:
+                    self.usage[key] = (idx, tid, depth)
+                    self._check_irq(key[0])
+            else:
+                self._found("lockdep_recursion", idx, depth + 1, tid, (hname, a.lock, a.lock_class))
+        self.events.clear()
 
     def _found(self, prop: str, idx: int, length: int, tid: int | None, detail) -> None:
         if prop in self.active and prop not in self.found:
             self.found[prop] = Violation(prop, "lockdep", idx, length, tid, detail)
-
-    def _usage(self, a: N.LockAttempt, soft_off: bool, hard_off: bool, idx: int, tid: int, depth: int) -> None:
-        bits = []
-        if a.context == "softirq":
-            bits.append("USED_IN_SOFTIRQ")
-        if a.context == "hardirq":
-            bits.append("USED_IN_HARDIRQ")
-        if not soft_off:
-            bits.append("ENABLED_SOFTIRQ")
-        if not hard_off:
-            bits.append("ENABLED_HARDIRQ")
-        for b in bits:
-            key = (a.lock_class, b)
-            if key not in self.usage:
-                self.usage[key] = (idx, tid, depth)
-                self._check_irq(a.lock_class)
 
     def _check_irq(self, cls: str) -> None:
         for x in ("SOFTIRQ", "HARDIRQ"):
@@ -163,7 +131,7 @@ class _Lockdep:
 
     def _path(self, a: str, b: str) -> list[str] | None:
         """A path of classes from a to b in the graph (BFS), or None."""
-        prev = {a: None}
+        prev: dict[str, str | None] = {a: None}
         todo = [a]
         while todo:
             nxt = []
@@ -171,7 +139,7 @@ class _Lockdep:
                 if x == b:
                     out = [x]
                     while prev[out[-1]] is not None:
-                        out.append(prev[out[-1]])
+                        out.append(prev[out[-1]])  # type: ignore[arg-type]
                     return list(reversed(out))
                 for y in self.succ.get(x, ()):
                     if y not in prev:
@@ -202,6 +170,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     fired = 0
     frontier = [0]
     depth = 0
+    expand = cm.expand
+    ld_arg = lockdep.arg if lockdep is not None else None
     last_progress = t0
     try:
         while frontier:
@@ -218,7 +188,7 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                     complete, reason = False, f"depth bound {limits.max_depth} reached"
                     continue
                 try:
-                    succs, bad = cm.expand(s, undecided)
+                    succs, bad = expand(s, undecided, ld_arg)
                 except (EvalError, IndexError, ValueError, ZeroDivisionError) as e:
                     if "range" in active and "range" not in found:
                         found["range"] = Violation("range", "error", idx, depth + 1, None, str(e))
@@ -227,8 +197,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                     prop = model.transitions[tid].checks[k].prop
                     if prop not in found:
                         found[prop] = Violation(prop, "check", idx, depth + 1, tid, k)
-                if lockdep is not None:
-                    lockdep.visit(idx, s, depth)
+                if lockdep is not None and lockdep.events:
+                    lockdep.consume(idx, depth)
                 if not succs:
                     if check_deadlock and "deadlock" not in found and any(s[p] < d for p, d in running):
                         found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)

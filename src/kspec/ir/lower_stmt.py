@@ -39,11 +39,12 @@ class Path:
     outcome: int | None = None  # pc value chosen by goto/done
     dead: bool = False
     event: N.EventOccurrence | None = None
+    assume: list[N.Expr] = field(default_factory=list)  # branch conditions of merged ifs (checks only)
 
     def fork(self) -> "Path":
         return Path(dict(self.store), dict(self.scope), list(self.guard), list(self.block), self.blocking,
                     list(self.checks), list(self.attempts), list(self.blockers), list(self.bindings),
-                    self.outcome, self.dead, self.event)
+                    self.outcome, self.dead, self.event, list(self.assume))
 
     def add_cond(self, c: N.Expr) -> None:
         if isinstance(c, N.Lit):
@@ -54,7 +55,7 @@ class Path:
 
     def pending(self) -> N.Expr:
         """Conditions, beyond the guard, under which the current point is reached."""
-        return mk_and(*self.block)
+        return mk_and(*self.block, *self.assume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,24 @@ class Actor:
     inst: int | None = None  # process instance index
     inst_pos: int | None = None
     self_index: int | None = None
+
+
+_MERGEABLE_PRIMITIVES = ("release", "release_bh", "release_irq", "alloc", "get", "put", "free", "use",
+                         "assert_held", "assert_not_held", "might_sleep")
+
+
+def _mergeable(stmts) -> bool:
+    """Statements that only assign and check: no blocking, no nondeterminism,
+    no control transfer, no event."""
+    for st in stmts:
+        if isinstance(st, (A.Assign, A.Skip, A.Assert, A.Start)):
+            continue
+        if isinstance(st, A.Primitive) and st.op in _MERGEABLE_PRIMITIVES:
+            continue
+        if isinstance(st, A.If) and _mergeable(st.then) and _mergeable(st.else_):
+            continue
+        return False
+    return True
 
 
 class StmtMixin:
@@ -105,6 +124,8 @@ class StmtMixin:
                 return [p]
             case A.If(cond=c, then=a, else_=b):
                 cond = self.boolean(c, ctx)
+                if not isinstance(cond, N.Lit) and _mergeable(a) and _mergeable(b):
+                    return [self._merge_if(cond, a, b, p, actor)]
                 return self._fork_on(cond, a, b, p, actor)
             case A.Either(branches=branches):
                 out: list[Path] = []
@@ -153,6 +174,35 @@ class StmtMixin:
         p1.add_cond(cond)
         p2.add_cond(mk_not(cond))
         return self.exec_block(a, [p1], actor) + self.exec_block(b, [p2], actor)
+
+    def _merge_if(self, cond: N.Expr, a, b, p: Path, actor: Actor) -> Path:
+        """An `if` whose branches neither block, branch nor jump becomes one
+        path whose updates are conditional (no extra transitions)."""
+        return self.merge_branches(p, [(cond, lambda q: self.exec_block(a, [q], actor)),
+                                       (mk_not(cond), lambda q: self.exec_block(b, [q], actor))])
+
+    def merge_branches(self, p: Path, branches) -> Path:
+        """Run each (condition, body) on a copy of p that assumes its condition
+        (exclusive, exhaustive conditions), then merge: slot values become
+        if-then-else chains, checks and lock attempts are kept per branch."""
+        results = []
+        for cond, body in branches:
+            q = p.fork()
+            q.assume.append(cond)
+            [r] = body(q)
+            results.append((cond, r))
+        n_checks, n_attempts = len(p.checks), len(p.attempts)
+        slots = set().union(*(r.store for _, r in results))
+        for slot in slots:
+            vals = [(c, r.store.get(slot, N.Var(slot))) for c, r in results]
+            out = vals[-1][1]
+            for c, v in reversed(vals[:-1]):
+                out = v if v == out else mk_ite(c, v, out)
+            p.store[slot] = out
+        for _, r in results:
+            p.checks.extend(r.checks[n_checks:])
+            p.attempts.extend(r.attempts[n_attempts:])
+        return p
 
     def exec_choose(self, st: A.Choose, p: Path, actor: Actor, ctx: Ctx) -> list[Path]:
         out = []
@@ -411,19 +461,20 @@ class StmtMixin:
         info = ref.info
         self.add_check(p, "range", ref.outside, f"`{op}` of `{info.decl.name}[...]` with an index outside its "
                        "sort (is it `none`?)", span)
-        out = []
-        for cond, k in ref.options:
-            q = p if len(ref.options) == 1 else p.fork()
-            q.add_cond(cond)
-            if q.dead:
-                continue
-            name = f"{info.decl.name}[{value_name(info.index_type, domain(info.index_type)[k])}]"
-            a_slot, r_slot = info.alive_slots[k], info.refs_slots[k]
-            alive = q.store.get(a_slot, N.Var(a_slot))
-            refs = q.store.get(r_slot, N.Var(r_slot)) if r_slot >= 0 else lit(0)
-            self.obj_step(op, info, name, alive, refs, a_slot, r_slot, q, actor, span)
-            out.append(q)
-        return out
+
+        def on(k: int):
+            def run(q: Path) -> list[Path]:
+                name = f"{info.decl.name}[{value_name(info.index_type, domain(info.index_type)[k])}]"
+                a_slot, r_slot = info.alive_slots[k], info.refs_slots[k]
+                alive = q.store.get(a_slot, N.Var(a_slot))
+                refs = q.store.get(r_slot, N.Var(r_slot)) if r_slot >= 0 else lit(0)
+                self.obj_step(op, info, name, alive, refs, a_slot, r_slot, q, actor, span)
+                return [q]
+            return run
+
+        if len(ref.options) == 1:
+            return on(ref.options[0][1])(p)
+        return [self.merge_branches(p, [(c, on(k)) for c, k in ref.options])]
 
     def obj_step(self, op, info, name, alive, refs, a_slot, r_slot, q: Path, actor: Actor, span) -> None:
         dead = mk_not(alive)

@@ -38,7 +38,7 @@ def _collect_doc(token: Token) -> Token:
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True, lexer_callbacks={"DOC": _collect_doc}, cache=False)
+                maybe_placeholders=True, lexer_callbacks={"DOC": _collect_doc}, cache=True)
 
 
 # Words for the terminals a parse error may list as expected.

@@ -1,0 +1,1 @@
+check {here}/support/small.kspec --const THREADS=3

@@ -1,0 +1,1 @@
+check {here}/support/empty_dir

@@ -1,0 +1,1 @@
+check {here}/support/no_such_model.toml

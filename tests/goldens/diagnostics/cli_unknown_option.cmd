@@ -1,0 +1,1 @@
+check {here}/support/small.kspec --max-sates 10

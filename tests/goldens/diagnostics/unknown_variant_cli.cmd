@@ -1,0 +1,1 @@
+check {here}/support/variants.kspec --variant fixd
