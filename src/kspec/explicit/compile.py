@@ -290,6 +290,7 @@ def _lockdep_lines(t: N.Transition, tid: int, ec: ExprCompiler, ind: str, out: l
         seen.add(key)
         body = ind + "    "
         out.append(f"{ind}if ld is not None" + (f" and {when}:" if when != "1" else ":"))
+        out.append(f"{body}pass")
         usage = []
         if a.context == "softirq":
             usage.append(("USED_IN_SOFTIRQ", "1"))

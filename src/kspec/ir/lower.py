@@ -347,6 +347,9 @@ class Lowerer(ExprMixin, StmtMixin):
             if key not in settings:
                 raise err(D.UNKNOWN_SETTING, f"unknown object setting `{key}`", value.span,
                           hint=did_you_mean(key, settings))
+            if key == "initial" and not (isinstance(value, A.Name) and value.name in ("live", "absent")):
+                settings[key] = value  # a boolean expression over the index and constants: live when true
+                continue
             if key in ("refcount", "initial"):
                 allowed = ("counter", "kref", "none") if key == "refcount" else ("live", "absent")
                 if isinstance(value, A.NoneLit):
@@ -358,15 +361,26 @@ class Lowerer(ExprMixin, StmtMixin):
                 settings[key] = self.const_int(value)
             else:
                 settings[key] = value
-        info = ObjectInfo(d, it, settings["refcount"], settings["initial"] == "live", settings["max_refs"],
+        initial = settings["initial"]
+        info = ObjectInfo(d, it, settings["refcount"], initial == "live", settings["max_refs"],
                           [], [], settings["reachable"])
-        base = info.base if info.initial_live else 0
         for k in domain(it):
             nm = f"{d.name}[{value_name(it, k)}]"
-            info.alive_slots.append(self.new_slot(f"alive({nm})", N.BOOL, d.name, "alive", int(info.initial_live)))
+            live = self.initially_live(initial, d.param.name, it, k)
+            base = info.base if live else 0
+            info.alive_slots.append(self.new_slot(f"alive({nm})", N.BOOL, d.name, "alive", int(live)))
             info.refs_slots.append(self.new_slot(f"refs({nm})", N.IntSort(0, info.max_refs), d.name, "refs", base)
                                    if info.style != "none" else -1)
         self.objects[d.name] = info
+
+    def initially_live(self, initial, param: str, it: TType, k: int) -> bool:
+        if isinstance(initial, str):
+            return initial == "live"
+        v = self.scalar(self.tr(initial, Ctx({param: Scalar(lit(k), it)})), initial.span, "a boolean")
+        if not isinstance(v.type, TBool) or not isinstance(v.expr, N.Lit):
+            raise err(D.UNKNOWN_SETTING, "`initial` is `live`, `absent`, or a constant boolean expression over "
+                      "the object's index", initial.span)
+        return bool(v.expr.value)
 
     # ---- processes ---------------------------------------------------------------------------
     def declare_processes(self, d: A.Decl) -> None:
@@ -657,7 +671,8 @@ class Lowerer(ExprMixin, StmtMixin):
             infos.append(N.PropertyInfo(name, "check", False, f"assertion `{name}`"))
         return N.Model(
             spec_name=self.spec.name or "spec", variant=self.variant,
-            constants=tuple((k, v) for k, (v, _) in self.consts.items()), slots=tuple(self.slots),
+            constants=tuple((k, bool(v) if isinstance(t, TBool) else v) for k, (v, t) in self.consts.items()),
+            slots=tuple(self.slots),
             init=tuple(self.init), transitions=tuple(self.transitions), state_properties=tuple(props),
             properties=tuple(infos), processes=tuple(self.proc_instances), locks=tuple(self.lock_instances),
             pids=tuple(self.pids), file=self.spec.file, doc=self.spec.doc,

@@ -255,6 +255,8 @@ class ExprMixin:
 
     def tr_field(self, base: A.Expr, name: str, span, ctx: Ctx) -> Val:
         b = self.tr(base, ctx)
+        if isinstance(b, ProcRef):
+            return self.read_local(b, name, span, ctx)
         if not isinstance(b, RecVal):
             raise err(D.SORT_MISMATCH, f"only records have fields; this is {_describe(b)}", span)
         names = [f for f, _ in b.type.fields]
@@ -262,6 +264,20 @@ class ExprMixin:
             raise err(D.UNKNOWN_FIELD, f"record `{b.type}` has no field `{name}`", span,
                       hint=did_you_mean(name, names))
         return b.fields[names.index(name)]
+
+    def read_local(self, ref: ProcRef, name: str, span, ctx: Ctx) -> Val:
+        """`p[i].x`: the local `x` of process instance p[i]."""
+        info = ref.info
+        if name not in info.locals:
+            raise err(D.UNKNOWN_FIELD, f"process `{info.decl.name}` has no local `{name}`", span,
+                      hint=did_you_mean(name, info.locals))
+        if ctx.store is None:
+            raise err(D.STATE_IN_CONSTANT, f"`{name}` is state; a constant expression cannot read it", span)
+        vals = [(c, self.read_place(info.locals[name][info.instances.index(i)], ctx)) for c, i in ref.options]
+        out = vals[-1][1]
+        for c, v in reversed(vals[:-1]):
+            out = merge_vals(c, v, out, span)
+        return out
 
     def tr_ite(self, c, a, b, span, ctx: Ctx) -> Val:
         cond = self.boolean(c, ctx)
@@ -343,6 +359,11 @@ class ExprMixin:
         for env, cond in combos:
             body = self.boolean(e.body, ctx.child(**env))
             parts.append(mk_implies(cond, body) if e.kind == "forall" else mk_and(cond, body))
+        if e.kind == "count":
+            total: N.Expr = lit(0)
+            for part in parts:
+                total = mk_arith("+", total, mk_ite(part, lit(1), lit(0)))
+            return Scalar(total, TInt(0, len(parts)))
         return Scalar(mk_and(*parts) if e.kind == "forall" else mk_or(*parts), TBool())
 
     def binder_values(self, dom: A.Expr, ctx: Ctx) -> list[tuple[Scalar, N.Expr]]:

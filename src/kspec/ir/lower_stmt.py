@@ -103,13 +103,15 @@ class StmtMixin:
 
     # ---- statement execution ------------------------------------------------------
     def exec_block(self, stmts: tuple[A.Stmt, ...], paths: list[Path], actor: Actor) -> list[Path]:
-        for st in stmts:
+        for prev, st in zip((None,) + tuple(stmts), stmts):
+            if isinstance(prev, (A.Goto, A.Done)):
+                raise err(D.STATEMENT_NOT_ALLOWED, "statement after `goto`/`done` can never run", st.span)
+            live = [p for p in paths if not p.dead]
             nxt: list[Path] = []
-            for p in paths:
-                if p.dead:
+            for p in live:
+                if p.outcome is not None:  # this path jumped away: the rest of the block is not its
+                    nxt.append(p)
                     continue
-                if p.outcome is not None:
-                    raise err(D.STATEMENT_NOT_ALLOWED, "statement after `goto`/`done` can never run", st.span)
                 nxt.extend(q for q in self.exec_stmt(st, p, actor) if not q.dead)
             paths = nxt
         return paths

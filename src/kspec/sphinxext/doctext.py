@@ -102,7 +102,7 @@ def _items(lines: list[str]) -> tuple[nodes.bullet_list | nodes.enumerated_list,
                 continue
             break
         if text:
-            item.insert(0 if not len(item) else len(item), _paragraph(text, False))
+            item.append(_paragraph(text, False))
         lst.append(item)
     return lst, i
 
