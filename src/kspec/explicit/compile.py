@@ -60,8 +60,12 @@ RUNTIME = {"_sel": _sel, "_div": _div, "_mod": _mod, "_bit": _bit, "_setbit": _s
 class ExprCompiler:
     def __init__(self, slots: tuple[N.Slot, ...]):
         self.slots = slots
+        self.shared: dict[N.Expr, str] = {}  # common subexpressions bound to locals
 
     def src(self, e: N.Expr) -> str:
+        name = self.shared.get(e)
+        if name is not None:
+            return name
         match e:
             case N.Lit(value=v):
                 return repr(int(v))
@@ -244,8 +248,13 @@ def _expand_source(model: N.Model, ec: ExprCompiler, lockdep: bool = True) -> st
 
     def emit_group(tids: list[int], ind: str) -> None:
         seen: set[tuple[str, str, str]] = set()
+        ec.shared = {}
+        for k, e in enumerate(_common_conjuncts([model.transitions[t] for t in tids])):
+            out.append(f"{ind}c{k} = {ec.src(e)}")
+            ec.shared[e] = f"c{k}"
         for tid in tids:
             emit(tid, ind, seen)
+        ec.shared = {}
 
     def emit(tid: int, ind: str, seen: set) -> None:
         t = model.transitions[tid]
@@ -276,6 +285,47 @@ def _expand_source(model: N.Model, ec: ExprCompiler, lockdep: bool = True) -> st
     emit_group(free, "    ")
     out.append("    return out, bad")
     return "\n".join(out)
+
+
+def _conjuncts(e: N.Expr) -> tuple[N.Expr, ...]:
+    return e.args if isinstance(e, N.And) else (e,)
+
+
+def _common_conjuncts(ts: list[N.Transition]) -> list[N.Expr]:
+    """Conjuncts occurring in several guards, blocks or checks of one dispatch
+    branch that are worth computing once (never ones that can raise)."""
+    from collections import Counter
+    count: Counter = Counter()
+    for t in ts:
+        for e in (t.guard, t.block, *(c.bad for c in t.checks)):
+            count.update(set(_conjuncts(e)))
+    return [e for e, n in count.items() if n >= 2 and not isinstance(e, (N.Lit, N.Var)) and _total(e)]
+
+
+def _total(e: N.Expr) -> bool:
+    """Evaluation cannot raise (no partial map read, division or set element)."""
+    match e:
+        case N.Lit() | N.Var():
+            return True
+        case N.Select() | N.SetLit():
+            return False
+        case N.Arith(op=op, left=a, right=b):
+            return op not in ("/", "%") and _total(a) and _total(b)
+        case N.Not(arg=a):
+            return _total(a)
+        case N.And(args=args) | N.Or(args=args):
+            return all(_total(a) for a in args)
+        case N.Ite(cond=c, then=a, else_=b):
+            return _total(c) and _total(a) and _total(b)
+        case N.Cmp(left=a, right=b):
+            return _total(a) and _total(b)
+        case N.Member(elem=x, set=st):
+            return _total(x) and _total(st)
+        case N.SetOp(left=a, right=b):
+            return _total(a) and _total(b)
+        case N.Size(set=st):
+            return _total(st)
+    return False
 
 
 def _lockdep_lines(t: N.Transition, tid: int, ec: ExprCompiler, ind: str, out: list[str], seen: set,

@@ -178,12 +178,15 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
             nxt: list[int] = []
             for idx in frontier:
                 s = states[idx]
-                for name, f in invariants:
-                    if name not in found and not _safe(f, s):
-                        found[name] = Violation(name, "invariant", idx, depth)
-                for name, f in witnesses:
-                    if name not in found and _safe(f, s):
-                        found[name] = Violation(name, "reachable", idx, depth)
+                try:
+                    for name, f in invariants:
+                        if not f(s) and name not in found:
+                            found[name] = Violation(name, "invariant", idx, depth)
+                    for name, f in witnesses:
+                        if f(s) and name not in found:
+                            found[name] = Violation(name, "reachable", idx, depth)
+                except (EvalError, IndexError, ValueError, ZeroDivisionError):
+                    _properties_slowly(invariants, witnesses, s, idx, depth, found)
                 if depth >= limits.max_depth:
                     complete, reason = False, f"depth bound {limits.max_depth} reached"
                     continue
@@ -203,9 +206,9 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                     if check_deadlock and "deadlock" not in found and any(s[p] < d for p, d in running):
                         found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)
                     continue
+                fired += len(succs)
                 for tid, ns in succs:
                     coverage[tid] += 1
-                    fired += 1
                     if ns not in index:
                         index[ns] = len(states)
                         nxt.append(len(states))
@@ -246,6 +249,15 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
 
 class _Bound(Exception):
     pass
+
+
+def _properties_slowly(invariants, witnesses, s, idx, depth, found) -> None:
+    for name, f in invariants:
+        if not _safe(f, s) and name not in found:
+            found[name] = Violation(name, "invariant", idx, depth)
+    for name, f in witnesses:
+        if _safe(f, s) and name not in found:
+            found[name] = Violation(name, "reachable", idx, depth)
 
 
 def _safe(f, s) -> bool:

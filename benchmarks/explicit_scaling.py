@@ -1,0 +1,97 @@
+"""Explicit-engine scaling benchmark (reproducible; prints a table).
+
+For the tidspbridge refcount variant over THREADS x OBJS (2..4 x 1..3, until a
+run passes --budget seconds), each configuration runs in a fresh subprocess
+and reports distinct states, transitions fired, wall time, states/s and peak
+resident memory. Then it times the end-to-end CLI run (process start to printed
+counterexample) of the original variant's use-after-free model.
+
+    .venv/bin/python benchmarks/explicit_scaling.py [--budget 60] [--variant refcount] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CHILD = r"""
+import json, resource, sys, time
+from kspec.pipeline import build_model
+from kspec.explicit.compile import compile_model
+from kspec.explicit.explore import explore, Limits
+variant, threads, objs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+t0 = time.perf_counter()
+mr = build_model(sys.argv[4], variant=variant, constants={"THREADS": threads, "OBJS": objs})
+model = mr.model
+cm = compile_model(model)
+t1 = time.perf_counter()
+ex = explore(cm, {p.name for p in model.properties}, Limits(max_seconds=float(sys.argv[5])))
+t2 = time.perf_counter()
+print(json.dumps({"states": len(ex.states), "fired": ex.transitions_fired, "complete": ex.complete,
+                  "reason": ex.stop_reason, "prepare_s": t1 - t0, "explore_s": t2 - t1,
+                  "slots": len(model.slots), "transitions": len(model.transitions),
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def run_config(py: str, spec: str, variant: str, threads: int, objs: int, budget: float) -> dict:
+    out = subprocess.run([py, "-c", CHILD, variant, str(threads), str(objs), spec, str(budget)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def end_to_end(kspec: str, model: str, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([kspec, "check", model], capture_output=True, cwd=ROOT)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=float, default=60.0, help="stop the series after a run exceeds this")
+    ap.add_argument("--variant", default="refcount")
+    ap.add_argument("--spec", default="spec/tidspbridge.kspec")
+    ap.add_argument("--json", help="also write the rows as JSON to this file")
+    args = ap.parse_args()
+    py = sys.executable
+    kspec = os.path.join(os.path.dirname(py), "kspec")
+    rows = []
+    print(f"tidspbridge/{args.variant}: explicit BFS, all properties, one core")
+    print(f"{'T':>2} {'O':>2} {'states':>10} {'fired':>11} {'explore s':>10} {'states/s':>10} "
+          f"{'prepare s':>9} {'peak MiB':>9} {'B/state*':>9}  complete")
+    stop = False
+    for threads in (2, 3, 4):
+        for objs in (1, 2, 3):
+            r = run_config(py, args.spec, args.variant, threads, objs, args.budget * 2)
+            rate = r["states"] / max(r["explore_s"], 1e-9)
+            per_state = r["maxrss_kb"] * 1024 / max(r["states"], 1)
+            print(f"{threads:>2} {objs:>2} {r['states']:>10,} {r['fired']:>11,} {r['explore_s']:>10.2f} "
+                  f"{rate:>10,.0f} {r['prepare_s']:>9.2f} {r['maxrss_kb'] / 1024:>9.1f} {per_state:>9.0f}  "
+                  f"{r['complete']}")
+            rows.append({"threads": threads, "objs": objs, **r, "states_per_s": rate})
+            if r["explore_s"] > args.budget:
+                stop = True
+                break
+        if stop:
+            break
+    print("* peak RSS of the whole process divided by states (an upper bound per stored state)")
+    model = "model/tidspbridge_original_uaf.toml"
+    e2e = end_to_end(kspec, model)
+    print(f"end to end `kspec check {model}` (process start to printed counterexample), best of 5: "
+          f"{e2e:.3f} s")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"rows": rows, "end_to_end_s": e2e}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
