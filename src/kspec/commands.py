@@ -108,7 +108,10 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         from kspec.explicit.explore import Limits
         limits = Limits(args.max_states or mf.max_states, args.max_depth or mf.max_depth,
                         args.timeout or mf.max_seconds)
-        result = check_explicit(model, props, limits=limits, progress=_progress(args))
+        progress = _progress(args)
+        result = check_explicit(model, props, limits=limits, progress=progress)
+        if progress is not None and result.seconds > 1.0:
+            sys.stderr.write("\r" + " " * 70 + "\r")
     return _report(mf, model, result, traces, args, out)
 
 

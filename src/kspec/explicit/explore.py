@@ -87,7 +87,7 @@ class _Lockdep:
         self.model = compiled.model
         self.active = active
         self.edges: dict[tuple[str, str], LockdepEdge] = {}
-        self.succ: dict[str, set[str]] = {}
+        self.succ: dict[str, dict[str, None]] = {}  # ordered, so reports do not depend on hashing
         self.usage: dict[tuple[str, str], tuple[int, int, int]] = {}
         self.found: dict[str, Violation] = {}
         self.events: list = []
@@ -122,7 +122,7 @@ class _Lockdep:
         if (src, dst) in self.edges:
             return
         self.edges[(src, dst)] = LockdepEdge(src, dst, idx, tid, k, hname, lname, depth)
-        self.succ.setdefault(src, set()).add(dst)
+        self.succ.setdefault(src, {})[dst] = None
         path = self._path(dst, src)
         if path is not None:
             cycle = [self.edges[(path[i], path[i + 1])] for i in range(len(path) - 1)] + [self.edges[(src, dst)]]
@@ -228,7 +228,7 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
             if nxt:
                 depth += 1
             now = time.perf_counter()
-            if progress and now - last_progress > 0.5:
+            if progress and now - last_progress > 0.5 and now - t0 > 1.0:
                 progress(len(states), depth, now - t0)
                 last_progress = now
             if limits.max_seconds and now - t0 > limits.max_seconds:
