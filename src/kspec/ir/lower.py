@@ -606,7 +606,9 @@ class Lowerer(ExprMixin, StmtMixin):
         return [N.Conjunct(label, self.boolean(e, ctx))]
 
     def builtin_state_properties(self) -> list[N.StateProperty]:
-        if not self.objects:
+        """`leak`, checked at quiescence: every process instance finished or
+        idle (a spec without processes is never quiescent)."""
+        if not self.objects or not self.proc_instances:
             return []
         quiescent = mk_and(*(mk_cmp("<=", lit(p.done_value), N.Var(p.pc_slot)) for p in self.proc_instances))
         conj = []

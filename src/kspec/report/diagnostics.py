@@ -216,6 +216,21 @@ A trace file line is not valid JSON, or lacks a required field.""")
 CONFORMANCE_NOT_QUIESCENT = _register("KS4004", "not quiescent", """
 At the end of a trace, the model still holds locks, references or unfinished
 processes in every consistent state.""")
+CONFORMANCE_BAD_ARGS = _register("KS4005", "bad event arguments", """
+An observed event gives arguments the event declaration does not have, lacks
+one it has, gives a value outside an argument's sort (or of the wrong kind),
+gives a result to an event without one, or names a thread that is no process
+or action of the spec.""")
+CONFORMANCE_VIOLATION = _register("KS4006", "observed step violates a property", """
+The observed event is a step of the spec, but in every state consistent with
+the events before it, taking that step violates a property (a built-in check
+such as use_after_free, an assertion, or an invariant): the implementation did
+something the contract forbids.""")
+CONFORMANCE_BOUND = _register("KS4007", "hidden-step bound reached", """
+The states reachable by hidden (unobserved) steps between two observed events
+exceed the oracle's bound (`hidden_steps` steps or `max_candidates` states),
+so the set of consistent states would be incomplete. Nothing is claimed; raise
+the bound (`--hidden-steps`, `hidden_steps=`) or observe more events.""")
 
 # ---- KS5xxx: model files and command lines ---------------------------------
 MODEL_BAD_TOML = _register("KS5001", "malformed model file", """

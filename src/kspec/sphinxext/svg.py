@@ -52,7 +52,7 @@ def _layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
 
 
 def render_svg(classes: dict[str, str], edges: dict[tuple[str, str], dict], red: set[tuple[str, str]],
-               title: str = "") -> str:
+               title: str = "", uid: str = "g") -> str:
     nodes = sorted(classes)
     for a, b in edges:
         for n in (a, b):
@@ -94,13 +94,13 @@ def render_svg(classes: dict[str, str], edges: dict[tuple[str, str], dict], red:
     if title:
         out.append(f"<title>{escape(title)}</title>")
     out.append('<defs>'
-               '<marker id="kspec-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+               f'<marker id="kspec-arrow-{uid}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
                'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker>'
-               '<marker id="kspec-arrow-red" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+               f'<marker id="kspec-arrow-red-{uid}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
                'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker>'
                '</defs>')
     for (a, b), info in sorted(edges.items()):
-        out.append(_edge(pos, width_of, layer, a, b, (a, b) in red, info))
+        out.append(_edge(pos, width_of, layer, a, b, (a, b) in red, info, uid))
     for n in nodes:
         x, y = pos[n]
         w = width_of[n]
@@ -117,9 +117,9 @@ def render_svg(classes: dict[str, str], edges: dict[tuple[str, str], dict], red:
     return "".join(out)
 
 
-def _edge(pos, width_of, layer, a: str, b: str, red: bool, info: dict) -> str:
+def _edge(pos, width_of, layer, a: str, b: str, red: bool, info: dict, uid: str) -> str:
     colour = "#c62828" if red else "#444"
-    marker = "kspec-arrow-red" if red else "kspec-arrow"
+    marker = f"kspec-arrow-red-{uid}" if red else f"kspec-arrow-{uid}"
     tip = escape(info.get("where", "")) if info else ""
     (x1, y1), (x2, y2) = pos[a], pos[b]
     if a == b:  # recursion on one class: a loop on the right
