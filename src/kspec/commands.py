@@ -147,8 +147,9 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
             details.append(_detail(v))
         if v.trace is not None and args.itf_out:
             _write_itf(args.itf_out, mf, v)
-    consts = " ".join(f"{k}={v}" for k, v in model.constants if k in dict(mf.constants)) or \
-        " ".join(f"{k}={v}" for k, v in model.constants)
+    shown = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in model.constants]
+    consts = " ".join(f"{k}={v}" for k, v in shown if k in dict(mf.constants)) or \
+        " ".join(f"{k}={v}" for k, v in shown)
     head = f"{mf.path}  (spec {model.spec_name}" + (f", variant {model.variant}" if model.variant else "") + \
         (f", {consts}" if consts else "") + ")"
     stats = (f"  {result.engine}: {result.states:,} states, {result.transitions:,} transitions, depth "

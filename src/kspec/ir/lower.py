@@ -96,6 +96,7 @@ class Lowerer(ExprMixin, StmtMixin):
         self.step_edges: dict[tuple[str, int], set[int]] = {}
         self.decl_names: dict[str, A.Decl] = {}
         self.cur_span = None  # initial value being laid out, for diagnostics
+        self.consts_ready = False  # `@when` conditions can be evaluated
         self.events: dict[str, tuple[A.EventDecl, list[TType], TType | None]] = {}
 
     # ---- driver --------------------------------------------------------------------
@@ -111,6 +112,11 @@ class Lowerer(ExprMixin, StmtMixin):
                 self.guarded(phase, d)
             if self.sink.has_errors:
                 return None
+            if phase == self.declare_types:
+                self.consts_ready = True
+                decls = [d for d in decls if self.guarded(self.selected, d.tags)]
+                if self.sink.has_errors:
+                    return None
         self.guarded(self.finish_layout, None)
         self.check_unknown_overrides()
         if self.sink.has_errors:
@@ -149,6 +155,12 @@ class Lowerer(ExprMixin, StmtMixin):
     def check_tags(self, items) -> None:
         for d in items:
             for t in d.tags:
+                if isinstance(t, A.WhenTag):
+                    if isinstance(d, (A.ConstDecl, A.SortDecl, A.EnumDecl, A.RecordDecl, A.VariantDecl,
+                                      A.DefineDecl, A.EventDecl)):
+                        self.sink.error(D.STATEMENT_NOT_ALLOWED, "`@when` cannot qualify a constant, type, "
+                                        "define or event declaration", t.span)
+                    continue
                 if t not in self.variants:
                     self.sink.error(D.UNKNOWN_VARIANT if self.variants else D.NO_VARIANTS,
                                     f"tag `@{t}` names no declared variant", d.span,
@@ -158,8 +170,21 @@ class Lowerer(ExprMixin, StmtMixin):
             if isinstance(d, A.WhileStep):
                 self.check_tags(d.body)
 
-    def selected(self, tags: tuple[str, ...]) -> bool:
-        return not tags or self.variant in tags
+    def selected(self, tags) -> bool:
+        """In the chosen variant (variant tags) and, once constants are known,
+        with every `@when` condition true."""
+        names = [t for t in tags if isinstance(t, str)]
+        if names and self.variant not in names:
+            return False
+        return all(self.when_holds(t) for t in tags if isinstance(t, A.WhenTag))
+
+    def when_holds(self, tag: A.WhenTag) -> bool:
+        if not self.consts_ready:
+            return True
+        v = self.scalar(self.tr(tag.cond, Ctx()), tag.cond.span, "a boolean")
+        if not isinstance(v.type, TBool) or not isinstance(v.expr, N.Lit):
+            raise err(D.BAD_CONSTANT, "`@when` needs a constant boolean expression", tag.cond.span)
+        return bool(v.expr.value)
 
     def declare(self, name: str, d, span) -> None:
         if name in self.decl_names or name in self.enum_members:

@@ -316,7 +316,11 @@ class ExprMixin:
         if not (isinstance(x.type, TSet) and isinstance(y.type, TSet)):
             raise err(D.SORT_MISMATCH, f"`{op}` mixes a set and a non-set", span,
                       hint="add an element with `S + {x}`")
-        t = x.type if not isinstance(x.type.elem, TNone) else y.type
+        # the result has the encoding of the operand that is not a literal (a set
+        # literal's own range may be narrower, e.g. {t + 1})
+        t = y.type if isinstance(x.expr, N.SetLit) and not isinstance(y.type.elem, TNone) else x.type
+        if isinstance(t.elem, TNone):
+            t = y.type
         if not (compatible(x.type, y.type) or compatible(y.type, x.type)):
             raise err(D.SORT_MISMATCH, f"sets of `{x.type.elem}` and `{y.type.elem}` cannot be combined", span)
         name = {"+": "union", "-": "diff", "&": "inter"}.get(op)
@@ -325,7 +329,8 @@ class ExprMixin:
         if isinstance(t.elem, TNone):
             return x
         sort = slot_sort(t)
-        return Scalar(N.SetOp(name, x.expr, y.expr, sort), t)  # type: ignore[arg-type]
+        a, b = coerce(x, t, span), coerce(y, t, span)
+        return Scalar(N.SetOp(name, a.expr, b.expr, sort), t)  # type: ignore[arg-type,union-attr]
 
     def tr_member(self, e: A.Binary, ctx: Ctx) -> Scalar:
         x = self.scalar(self.tr(e.left, ctx), e.left.span)

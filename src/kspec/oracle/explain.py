@@ -228,7 +228,7 @@ class Explainer:
         return out
 
     def leaks(self, s: tuple) -> list[str]:
-        fns = next((parts for name, _, parts in self.engine.cm.invariants if name == "leak"), None)
+        fns = next((parts for name, _, parts in self.engine.invariants if name == "leak"), None)
         prop = next((p for p in self.model.state_properties if p.name == "leak"), None)
         if fns is None or prop is None:
             return []
@@ -236,7 +236,15 @@ class Explainer:
         for p in self.model.processes:
             done[p.pc_slot] = p.done_value  # the leak conjuncts apply at quiescence
         done_t = tuple(done)
-        return [f"leak: not true that {c.description}" for c, f in zip(prop.conjuncts, fns) if not f(done_t)]
+        return [f"leak: not true that {c.description}" for c, f in zip(prop.conjuncts, fns)
+                if not _safe(f, done_t)]
+
+
+def _safe(f, s: tuple) -> bool:
+    try:
+        return bool(f(s))
+    except EvalError:
+        return False
 
 
 def at_rest(model: N.Model, p: N.ProcessInstance, s: tuple) -> bool:

@@ -71,11 +71,12 @@ def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
             for b in t.blockers:
                 owner = s[b.owner_slot]
                 if owner >= 0:
-                    waits.append(f"`{b.lock}` held by {model.pids[owner]}")
+                    waits.append(f"{b.lock} ({model.pids[owner]})")
             what = ", ".join(waits) or "a lock"
-            steps.append(TraceStep(attempted[0], s, f"waits for {what}"))
+            steps.append(TraceStep(attempted[0], s, f"blocked on {what}"))
             lines.append(f"  {p.name} at {label}: waits for {what}")
         else:
+            steps.append(TraceStep(None, s, f"{label}: blocked, await never true", actor=p.name))
             lines.append(f"  {p.name} at {label}: waits for a condition that never becomes true (await/choose)")
     text = "*** DEADLOCK ***\n" + "\n".join(lines)
     return Trace(model, tuple(steps), "deadlock"), text

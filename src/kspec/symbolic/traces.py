@@ -71,11 +71,10 @@ class Replayer:
         self._fns: dict[int, object] = {}
 
     def fn(self, e: N.Expr):
-        f = self._fns.get(id(e))
-        if f is None:
-            f = eval(f"lambda s: {self.ec.src(e)}", dict(RUNTIME))  # generated from the IR only
-            self._fns[id(e)] = (f, e)
-        return self._fns[id(e)][0] if isinstance(self._fns[id(e)], tuple) else f
+        hit = self._fns.get(id(e))
+        if hit is None:  # keep e alive with its function, so its id stays unique
+            hit = self._fns[id(e)] = (eval(f"lambda s: {self.ec.src(e)}", dict(RUNTIME)), e)  # from the IR only
+        return hit[0]
 
     def step_problem(self, s: tuple, tid: int, ns: tuple) -> str | None:
         cm = self.cm

@@ -260,6 +260,17 @@ class Emit:
 Stmt = Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start | Emit
 
 
+@dataclass(frozen=True, slots=True)
+class WhenTag:
+    """`@when(c)`: what follows exists only when the constant expression c holds."""
+
+    cond: Expr
+    span: Span | None = _span()
+
+
+Tag = str | WhenTag
+
+
 # ---- process steps -------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Step:

@@ -49,10 +49,14 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def decl(self, meta, children):
-        tags = tuple(str(t)[1:] for t in children[:-1])
+        tags = tuple(_tag(t) for t in children[:-1])
         body = children[-1]
         doc = _doc_above(self.docs, meta.line)
         return _with(body, tags=tags, doc=doc)
+
+    @v_args(meta=True)
+    def when_tag(self, meta, c):
+        return A.WhenTag(c[-1], span=self._span(meta))
 
     @v_args(meta=True)
     def const_decl(self, meta, c):
@@ -143,17 +147,17 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def plain_step(self, meta, c):
-        tags = tuple(str(t)[1:] for t in c if isinstance(t, Token) and t.type == "TAG")
+        tags = tuple(_tag(t) for t in c if isinstance(t, A.WhenTag) or isinstance(t, Token) and t.type == "TAG")
         label_tok = next(t for t in c if isinstance(t, Token) and t.type == "LABEL")
-        body = tuple(x for x in c if not isinstance(x, Token))
+        body = tuple(x for x in c if not isinstance(x, (Token, A.WhenTag)))
         return A.Step(self._label(label_tok), tags, body, _doc_above(self.docs, meta.line),
                       span=self._tok_span(label_tok))
 
     @v_args(meta=True)
     def while_step(self, meta, c):
-        tags = tuple(str(t)[1:] for t in c if isinstance(t, Token) and t.type == "TAG")
+        tags = tuple(_tag(t) for t in c if isinstance(t, A.WhenTag) or isinstance(t, Token) and t.type == "TAG")
         label_tok = next(t for t in c if isinstance(t, Token) and t.type == "LABEL")
-        rest = [x for x in c if not isinstance(x, Token)]
+        rest = [x for x in c if not isinstance(x, (Token, A.WhenTag))]
         return A.WhileStep(self._label(label_tok), tags, rest[0], tuple(rest[1:]),
                            _doc_above(self.docs, meta.line), span=self._tok_span(label_tok))
 
@@ -368,6 +372,10 @@ class _Builder(Transformer):
 
     def field_init(self, c):
         return (str(c[0]), c[1])
+
+
+def _tag(t):
+    return t if isinstance(t, A.WhenTag) else str(t)[1:]
 
 
 def _with(node, **changes):

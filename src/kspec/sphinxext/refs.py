@@ -1,0 +1,199 @@
+"""Reference directives generated from the code itself:
+
+* ``.. kspec:cli::`` -- the command-line reference, from `kspec.cli.build_parser()`;
+* ``.. kspec:diagnostic:: KS1001`` -- one code of `kspec.report.diagnostics.REGISTRY`;
+* ``.. kspec:diagnostics::`` -- the table of every code;
+* ``.. kspec:run:: check model/x.toml`` -- runs the CLI in-process while the page
+  is built and shows its output, so tutorial transcripts cannot go stale.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import io
+import os
+import shlex
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from kspec.sphinxext import doctext
+from kspec.sphinxext.build import code, code_block, para, section, table
+from kspec.sphinxext.domain import note, xref
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES = {"0": "syntax", "1": "names and sorts", "2": "well-formedness", "3": "property verdicts",
+              "4": "conformance", "5": "model files and command lines", "9": "internal errors"}
+
+
+def category(code_: str) -> str:
+    return CATEGORIES.get(code_[2:3], "other")
+
+
+# ---- CLI --------------------------------------------------------------------------
+def _usage(p: argparse.ArgumentParser) -> str:
+    fmt = argparse.HelpFormatter(p.prog, width=88)
+    fmt.add_usage(p.usage, p._actions, p._mutually_exclusive_groups)
+    return fmt.format_help().strip()
+
+
+def _subcommands(p: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:
+    out = []
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            helps = {c.dest: c.help or "" for c in a._choices_actions}
+            out += [(name, helps.get(name, ""), sub) for name, sub in a.choices.items()]
+    return out
+
+
+def _arg_rows(p: argparse.ArgumentParser) -> list:
+    rows = []
+    for a in p._actions:
+        if isinstance(a, (argparse._SubParsersAction, argparse._HelpAction)) or a.help == argparse.SUPPRESS:
+            continue
+        if a.option_strings:
+            meta = "" if a.nargs == 0 else " " + (a.metavar or a.dest.upper())
+            name = ", ".join(a.option_strings) + meta
+        else:
+            name = a.metavar or a.dest
+            if a.nargs in ("+", "*"):
+                name += " ..."
+        help_ = a.help or ""
+        try:
+            help_ = help_ % {**vars(a), "prog": p.prog}
+        except (KeyError, TypeError, ValueError):
+            pass
+        notes = []
+        if a.choices is not None:
+            notes.append("one of " + ", ".join(str(c) for c in a.choices))
+        if isinstance(a, argparse._AppendAction):
+            notes.append("repeatable")
+        if a.default not in (None, False, [], argparse.SUPPRESS) and not isinstance(a, argparse._VersionAction):
+            notes.append(f"default {a.default}")
+        cell = [para(help_[:1].upper() + help_[1:] if help_ else "")]
+        if notes:
+            cell.append(para("(" + "; ".join(notes) + ")", classes=["kspec-muted"]))
+        rows.append([[code(name, None)], cell])
+    return rows
+
+
+class CliDirective(SphinxDirective):
+    """The reference of every `kspec` command, from the real argument parser."""
+
+    option_spec = {"module": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        module = self.options.get("module", "kspec.cli")
+        try:
+            parser = importlib.import_module(module).build_parser()
+        except Exception as e:
+            logger.warning("kspec:cli: cannot build the parser of %s: %s", module, e,
+                           location=self.get_location(), type="kspec", subtype="cli")
+            return []
+        out: list[nodes.Node] = [code_block(_usage(parser), "text")]
+        if parser.description:
+            out.append(para(parser.description))
+        rows = _arg_rows(parser)
+        subs = _subcommands(parser)
+        if subs:
+            rows += [[[xref("cmd", name, name)], summary] for name, summary, _ in subs]
+        out.append(table(["Argument", "Meaning"], rows, [2, 5]))
+        for name, summary, sub in subs:
+            ident = nodes.make_id(f"kspec-cmd-{name}")
+            note(self.env, "command", name, ident, f"kspec {name}", self.get_location())
+            sec = section(ident, nodes.literal(text=f"kspec {name}"))
+            sec += para(sub.description or summary)
+            sec += code_block(_usage(sub), "text")
+            sec += table(["Argument", "Meaning"], _arg_rows(sub), [2, 5])
+            out.append(sec)
+        return out
+
+
+# ---- diagnostics ----------------------------------------------------------------------
+class DiagnosticDirective(SphinxDirective):
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        from kspec.report.diagnostics import REGISTRY
+        c = REGISTRY.get(self.arguments[0].strip().upper())
+        if c is None:
+            logger.warning("unknown kspec diagnostic code `%s`", self.arguments[0], location=self.get_location(),
+                           type="kspec", subtype="ref")
+            return []
+        ident = nodes.make_id(f"kspec-code-{c.code}")
+        note(self.env, "diagnostic", c.code, ident, f"{c.code}: {c.title}", self.get_location())
+        box = nodes.container(classes=["kspec-diagnostic"], ids=[ident])
+        severity = "a warning" if "This is a warning." in c.explanation else "an error"
+        box += para(code(c.code, None), f" \u2014 {c.title}. Category: {category(c.code)} "
+                    f"({c.code[:3]}xxx); {severity}.", classes=["kspec-diag-head"])
+        box.extend(doctext.doc_nodes(c.explanation))
+        box += para("The same text is printed by ", code(f"kspec explain {c.code}", None),
+                    ". Diagnostics are printed as ", code(f"file:line:col: error[{c.code}]: message", None),
+                    " with the source line and a caret, and in JSON with ", code("--format json", None), ".")
+        return [box]
+
+
+class DiagnosticsTableDirective(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        from kspec.report.diagnostics import REGISTRY
+        out: list[nodes.Node] = []
+        by_cat: dict[str, list] = {}
+        for c in REGISTRY.values():
+            by_cat.setdefault(c.code[2:3], []).append(c)
+        for digit, codes in sorted(by_cat.items()):
+            out.append(para(nodes.strong(text=f"{digit}xxx \u2014 {CATEGORIES.get(digit, 'other')}")))
+            rows = [[[xref("code", c.code, c.code)], c.title, doctext.first_sentence(c.explanation, 120)]
+                    for c in sorted(codes, key=lambda c: c.code)]
+            out.append(table(["Code", "Title", "Summary"], rows, [1, 2, 5]))
+        return out
+
+
+# ---- running the CLI ----------------------------------------------------------------
+class RunDirective(SphinxDirective):
+    """``.. kspec:run:: check docs/tutorial/racy.toml`` with options ``:cwd:``
+    (relative to the document; default the project root, the parent of the
+    source directory), ``:exit:`` (the expected exit code: a different one is a
+    warning) and ``:requires: module`` (show the command without running it
+    while that module does not exist yet)."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    option_spec = {"cwd": directives.unchanged, "exit": directives.nonnegative_int,
+                   "requires": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        args = shlex.split(self.arguments[0])
+        shown = "$ kspec " + " ".join(shlex.quote(a) for a in args)
+        req = self.options.get("requires")
+        if req and importlib.util.find_spec(req) is None:
+            return [code_block(shown, "console")]
+        cwd = self.env.relfn2path(self.options["cwd"])[1] if "cwd" in self.options else \
+            os.path.dirname(os.path.abspath(self.env.srcdir))
+        for a in args:  # files the transcript depends on
+            if os.path.isfile(os.path.join(cwd, a)):
+                self.env.note_dependency(os.path.abspath(os.path.join(cwd, a)))
+        out, err = io.StringIO(), io.StringIO()
+        from kspec.cli import main
+        old = os.getcwd()
+        try:
+            os.chdir(cwd)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                rc = main(args)
+        except Exception as e:
+            rc = -1
+            err.write(f"{type(e).__name__}: {e}")
+        finally:
+            os.chdir(old)
+        expected = self.options.get("exit")
+        if expected is not None and rc != expected:
+            logger.warning("kspec:run `%s` exited with %s, expected %s:\n%s%s", " ".join(args), rc, expected,
+                           out.getvalue()[-2000:], err.getvalue()[-2000:], location=self.get_location(),
+                           type="kspec", subtype="run")
+        text = "\n".join(x for x in (shown, out.getvalue().rstrip(), err.getvalue().rstrip()) if x)
+        block = code_block(text + f"\n$ echo $?\n{rc}", "console", classes=["kspec-run"])
+        return [block]
