@@ -67,14 +67,11 @@ def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
         label = p.labels[s[p.pc_slot]]
         if attempted:
             t = model.transitions[attempted[0]]
-            waits = []
-            for b in t.blockers:
-                owner = s[b.owner_slot]
-                if owner >= 0:
-                    waits.append(f"{b.lock} ({model.pids[owner]})")
-            what = ", ".join(waits) or "a lock"
-            steps.append(TraceStep(attempted[0], s, f"blocked on {what}"))
-            lines.append(f"  {p.name} at {label}: waits for {what}")
+            waits = [(b.lock, model.pids[s[b.owner_slot]]) for b in t.blockers if s[b.owner_slot] >= 0]
+            short = ", ".join(f"{lock} ({owner})" for lock, owner in waits) or "a lock"
+            steps.append(TraceStep(attempted[0], s, f"blocked on {short}"))
+            long = "; ".join(f"{lock}, held by {owner}" for lock, owner in waits) or "a lock"
+            lines.append(f"  {p.name} at {label}: waits for {long}")
         else:
             steps.append(TraceStep(None, s, f"{label}: blocked, await never true", actor=p.name))
             lines.append(f"  {p.name} at {label}: waits for a condition that never becomes true (await/choose)")
