@@ -10,14 +10,30 @@ from kspec.report import narrate
 from kspec.verdict import (HOLDS, INCONCLUSIVE, REACHABLE, UNREACHABLE, VIOLATED, CheckResult, Verdict)
 
 
+class SymmetryError(Exception):
+    """The model declares symmetric sorts that its initial state breaks."""
+
+
 def check_explicit(model: N.Model, properties: Iterable[str] | None = None, *, limits: Limits | None = None,
-                   progress: Callable[[int, int, float], None] | None = None) -> CheckResult:
+                   progress: Callable[[int, int, float], None] | None = None,
+                   symmetry: bool = True) -> CheckResult:
+    """Exhaustive BFS; with `symmetry` (and symmetric sorts declared), over
+    orbit representatives."""
     names = [p.name for p in model.properties] if properties is None else list(properties)
     cm = compile_model(model)
-    ex = explore(cm, set(names), limits, progress)
+    sym = None
+    if symmetry and model.symmetric:
+        from kspec.explicit.symmetry import Symmetry
+        sym = Symmetry(model)
+        broken = sym.broken_by_initial_state()
+        if broken:
+            raise SymmetryError(broken)
+    ex = explore(cm, set(names), limits, progress, sym)
     verdicts = [verdict_for(ex, model.property(n)) for n in names]  # type: ignore[arg-type]
-    return CheckResult(verdicts, len(ex.states), ex.transitions_fired, ex.max_depth, ex.seconds,
-                       ex.complete, ex.stop_reason, unfired_steps(ex) if ex.complete else [])
+    result = CheckResult(verdicts, len(ex.states), ex.transitions_fired, ex.max_depth, ex.seconds,
+                         ex.complete, ex.stop_reason, unfired_steps(ex) if ex.complete else [])
+    result.symmetry = sym is not None
+    return result
 
 
 def verdict_for(ex: Exploration, info: N.PropertyInfo) -> Verdict:

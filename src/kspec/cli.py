@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-depth", type=_pos, default=None, help="stop (inconclusive) beyond this BFS depth")
     c.add_argument("--timeout", type=float, default=None, help="seconds per model before giving up "
                    "(inconclusive)")
+    c.add_argument("--symmetric", action="append", default=[], metavar="SORT",
+                   help="treat SORT as symmetric (interchangeable values) and explore one representative "
+                   "per symmetry orbit (repeatable)")
+    c.add_argument("--no-symmetry", action="store_true",
+                   help="explore every state, even if the spec or model file declares symmetric sorts")
     c.add_argument("--itf-out", metavar="DIR", help="write each counterexample as DIR/<model>.<property>.itf.json")
     c.add_argument("--traces", choices=("none", "unexpected", "violations", "all"), default=None,
                    help="which traces to print: none, those of unexpected verdicts (default for model files), "

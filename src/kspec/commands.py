@@ -88,7 +88,9 @@ def _check_one(path: str, args, traces: str, out: Outcome):
     if mf is None:
         out.diagnostics.extend(diags)
         return EXIT_USAGE, [], None
-    mr = build_model(mf.spec_path, variant=mf.variant, constants=dict(mf.constants))
+    symmetric = () if getattr(args, "no_symmetry", False) else tuple(mf.symmetric) + tuple(
+        getattr(args, "symmetric", ()))
+    mr = build_model(mf.spec_path, variant=mf.variant, constants=dict(mf.constants), symmetric=symmetric)
     out.sources.update(mr.sources)
     out.diagnostics.extend(d for d in mr.diagnostics if d not in out.diagnostics)
     if mr.model is None:
@@ -108,8 +110,16 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         from kspec.explicit.explore import Limits
         limits = Limits(args.max_states or mf.max_states, args.max_depth or mf.max_depth,
                         args.timeout or mf.max_seconds)
+        from kspec.check import SymmetryError
         progress = _progress(args)
-        result = check_explicit(model, props, limits=limits, progress=progress)
+        try:
+            result = check_explicit(model, props, limits=limits, progress=progress,
+                                    symmetry=not args.no_symmetry)
+        except SymmetryError as e:
+            out.diagnostics.append(D.diag(D.SYMMETRY_BROKEN, f"the initial state is not symmetric in sort `{e}`",
+                                          Span(mf.spec_path, 1, 1), hint="use --no-symmetry, or make every "
+                                          f"`{e}`-indexed initial value equal"))
+            return EXIT_USAGE, [], None
         if progress is not None and result.seconds > 1.0:
             sys.stderr.write("\r" + " " * 70 + "\r")
     return _report(mf, model, result, traces, args, out)
@@ -153,7 +163,9 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
     head = f"{mf.path}  (spec {model.spec_name}" + (f", variant {model.variant}" if model.variant else "") + \
         (f", {consts}" if consts else "") + ")"
     stats = (f"  {result.engine}: {result.states:,} states, {result.transitions:,} transitions, depth "
-             f"{result.depth}, {result.seconds:.2f} s" + ("" if result.complete else f" -- "
+             f"{result.depth}, {result.seconds:.2f} s" + (" (symmetry: orbit representatives)" if
+                                                          result.symmetry else "")
+             + ("" if result.complete else f" -- "
                                                           f"{result.stop_reason}"))
     text = [head, stats, _table(rows)]
     if result.unfired:

@@ -15,7 +15,7 @@ from kspec.report.diagnostics import Diagnostic, KspecError, Span, did_you_mean
 from kspec.verdict import EXPECTABLE, Expectation
 
 TOP_KEYS = ("spec", "variant", "description", "constants", "bounds", "expect", "check", "engine", "depth",
-            "lockdep")
+            "symmetric")
 BOUND_KEYS = ("max_states", "max_depth", "max_seconds")
 CHECK_KEYS = ("only", "disable")
 ENGINES = ("explicit", "bmc")
@@ -36,6 +36,7 @@ class ModelFile:
     expect: tuple[tuple[str, Expectation], ...] = ()
     only: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
+    symmetric: tuple[str, ...] = ()
     lines: dict = field(default_factory=dict, compare=False, repr=False)
 
     def expectation(self, prop: str, kind: str) -> Expectation:
@@ -116,11 +117,14 @@ def _validate(path: str, text: str, data: dict) -> ModelFile:
             raise _bad(path, text, k, f"unknown field `{k}` in [check]", did_you_mean(k, CHECK_KEYS))
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise _bad(path, text, k, f"`{k}` must be a list of property names")
+    symmetric = data.get("symmetric", [])
+    if not isinstance(symmetric, list) or not all(isinstance(x, str) for x in symmetric):
+        raise _bad(path, text, "symmetric", "`symmetric` must be a list of sort names")
     return ModelFile(path, spec_path, variant, str(data.get("description", "")),
                      tuple((k, v if isinstance(v, bool) else int(v)) for k, v in consts.items()),
                      int(bounds.get("max_states", 5_000_000)), int(bounds.get("max_depth", 1_000_000)),
                      float(bounds.get("max_seconds", 0.0)), engine, depth, expect,
-                     tuple(check.get("only", ())), tuple(check.get("disable", ())))
+                     tuple(check.get("only", ())), tuple(check.get("disable", ())), tuple(symmetric))
 
 
 def _expectations(path: str, text: str, table) -> list[tuple[str, Expectation]]:

@@ -75,14 +75,15 @@ def load_spec(path: str) -> SpecResult:
     return res
 
 
-def instantiate(spec: SpecResult, *, variant: str | None = None,
-                constants: dict[str, int] | None = None) -> ModelResult:
+def instantiate(spec: SpecResult, *, variant: str | None = None, constants: dict[str, int] | None = None,
+                symmetric: tuple[str, ...] = ()) -> ModelResult:
     if spec.spec is None:
         return ModelResult(spec, None, list(spec.diagnostics))
-    res = lower(spec.spec, variant=variant, constants=constants, source=spec.source)
+    res = lower(spec.spec, variant=variant, constants=constants, source=spec.source, symmetric=symmetric)
     model = None if has_errors(res.diagnostics) else res.model
     return ModelResult(spec, model, res.diagnostics)
 
 
-def build_model(path: str, *, variant: str | None = None, constants: dict[str, int] | None = None) -> ModelResult:
-    return instantiate(load_spec(path), variant=variant, constants=constants)
+def build_model(path: str, *, variant: str | None = None, constants: dict[str, int] | None = None,
+                symmetric: tuple[str, ...] = ()) -> ModelResult:
+    return instantiate(load_spec(path), variant=variant, constants=constants, symmetric=symmetric)

@@ -80,6 +80,7 @@ class CheckResult:
     stop_reason: str
     unfired: list[str] = field(default_factory=list)
     engine: str = "explicit"
+    symmetry: bool = False  # states are representatives of symmetry orbits
 
     def verdict(self, prop: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.prop == prop), None)

@@ -68,14 +68,36 @@ class Exploration:
     lockdep_edges: dict[tuple[str, str], LockdepEdge] = field(default_factory=dict)
     lockdep_usage: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
 
+    symmetry: object = None  # a kspec.explicit.symmetry.Symmetry when states are representatives
+
     def trace_to(self, idx: int) -> list[tuple[int | None, tuple]]:
-        """[(transition id or None for the initial state, state), ...]"""
+        """[(transition id or None for the initial state, state), ...]: a
+        concrete execution of the model ending in (a member of the orbit of)
+        state idx."""
         out = []
         while idx >= 0:
             out.append((self.via[idx] if self.parent[idx] >= 0 else None, self.states[idx]))
             idx = self.parent[idx]
         out.reverse()
+        return out if self.symmetry is None else self._concretize(out)
+
+    def _concretize(self, path: list[tuple[int | None, tuple]]) -> list[tuple[int | None, tuple]]:
+        """Rebuild a concrete trace from representatives by re-running the
+        model: from each concrete state, take a successor whose representative
+        is the next one on the path (as Stateright rebuilds paths)."""
+        canon = self.symmetry.canonical  # type: ignore[attr-defined]
+        x = tuple(self.compiled.model.init)
+        out: list[tuple[int | None, tuple]] = [(None, x)]
+        for tid, rep in path[1:]:
+            succs, _ = self.compiled.expand(x, frozenset())
+            same = [(t, ns) for t, ns in succs if canon(ns) == rep]
+            pick = next(((t, ns) for t, ns in same if t == tid), same[0])
+            out.append(pick)
+            x = pick[1]
         return out
+
+    def concrete_state(self, idx: int) -> tuple:
+        return self.trace_to(idx)[-1][1] if self.symmetry is not None else self.states[idx]
 
 
 class _Lockdep:
@@ -150,11 +172,13 @@ class _Lockdep:
 
 
 def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
-            progress: Callable[[int, int, float], None] | None = None) -> Exploration:
+            progress: Callable[[int, int, float], None] | None = None, symmetry=None) -> Exploration:
+    """BFS over all reachable states (representatives, with `symmetry`)."""
     limits = limits or Limits()
     model = cm.model
     t0 = time.perf_counter()
-    init = tuple(model.init)
+    canon = symmetry.canonical if symmetry is not None else None
+    init = tuple(model.init) if canon is None else canon(tuple(model.init))
     states, parent, via, depth_of = [init], [-1], [-1], [0]
     index = {init: 0}
     found: dict[str, Violation] = {}
@@ -209,6 +233,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                 fired += len(succs)
                 for tid, ns in succs:
                     coverage[tid] += 1
+                    if canon is not None:
+                        ns = canon(ns)
                     if ns not in index:
                         index[ns] = len(states)
                         nxt.append(len(states))
@@ -244,7 +270,7 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
         complete = True if not frontier else False
     return Exploration(cm, states, parent, via, depth_of, found, complete, reason, depth, fired, coverage,
                        time.perf_counter() - t0, lockdep.edges if lockdep else {},
-                       lockdep.usage if lockdep else {})
+                       lockdep.usage if lockdep else {}, symmetry)
 
 
 class _Bound(Exception):

@@ -19,8 +19,8 @@ from kspec.ir.lower_stmt import Actor, Path, StmtMixin
 from kspec.ir.symbols import (LockInfo, MapPlace, ObjectInfo, Place, ProcessInfo, RecPlace, SlotPlace,
                               StepInfo)
 from kspec.ir.types import (MapVal, RecVal, Scalar, TBool, TEnum, TInt, TMap, TOption, TRecord, TSet, TType,
-                            Val, domain, is_finite_scalar, lit, mk_and, mk_cmp, mk_not, mk_or, slot_sort,
-                            value_name)
+                            Val, domain, is_finite_scalar, key_component, lit, mk_and, mk_cmp, mk_not, mk_or,
+                            slot_sort, sym_kind, value_name)
 from kspec.report import diagnostics as D
 from kspec.report.diagnostics import Diagnostic, DiagnosticSink, KspecError, did_you_mean
 from kspec.syntax import ast as A
@@ -62,8 +62,11 @@ class LowerResult:
 
 
 def lower(spec: A.Spec, *, variant: str | None = None, constants: dict[str, int] | None = None,
-          source: str = "") -> LowerResult:
+          source: str = "", symmetric: tuple[str, ...] = ()) -> LowerResult:
+    """`symmetric` names sorts to treat as symmetric (besides those the spec
+    declares so): their values become interchangeable for symmetry reduction."""
     low = Lowerer(spec, variant, dict(constants or {}), source)
+    low.symmetric_requested = set(symmetric)
     model = low.run()
     return LowerResult(model, low.sink.items)
 
@@ -97,6 +100,8 @@ class Lowerer(ExprMixin, StmtMixin):
         self.decl_names: dict[str, A.Decl] = {}
         self.cur_span = None  # initial value being laid out, for diagnostics
         self.consts_ready = False  # `@when` conditions can be evaluated
+        self.symmetric: list[tuple[str, int]] = []
+        self.symmetric_requested: set[str] = set()
         self.events: dict[str, tuple[A.EventDecl, list[TType], TType | None]] = {}
 
     # ---- driver --------------------------------------------------------------------
@@ -119,6 +124,9 @@ class Lowerer(ExprMixin, StmtMixin):
                     return None
         self.guarded(self.finish_layout, None)
         self.check_unknown_overrides()
+        for name in sorted(self.symmetric_requested - {n for n, _ in self.symmetric}):
+            self.sink.error(D.UNKNOWN_NAME, f"no sort `{name}` to make symmetric", None,
+                            hint=did_you_mean(name, [d.name for d in decls if isinstance(d, A.SortDecl)]))
         if self.sink.has_errors:
             return None
         for d in decls:
@@ -214,7 +222,13 @@ class Lowerer(ExprMixin, StmtMixin):
                 self.consts[name] = (v, TBool() if isinstance(val.type, TBool) else TInt(v, v))
             case A.SortDecl(name=name, type=t):
                 self.declare(name, d, d.span)
-                self.types[name] = self.resolve_type(t)
+                ty = self.resolve_type(t)
+                if d.symmetric or name in self.symmetric_requested:
+                    if not isinstance(ty, TInt):
+                        raise err(D.SORT_MISMATCH, "only a range sort `lo..hi` can be symmetric", d.span)
+                    ty = TEnum(name, tuple(str(v) for v in range(ty.lo, ty.hi + 1)), symmetric=True)
+                    self.symmetric.append((name, len(ty.members)))
+                self.types[name] = ty
             case A.EnumDecl(name=name, members=members):
                 self.declare(name, d, d.span)
                 if len(set(members)) != len(members):
@@ -289,22 +303,24 @@ class Lowerer(ExprMixin, StmtMixin):
                                 hint=did_you_mean(name, self.consts))
 
     # ---- state layout ----------------------------------------------------------------------
-    def new_slot(self, name: str, sort: N.SlotSort, group: str, kind: str, init: int) -> int:
+    def new_slot(self, name: str, sort: N.SlotSort, group: str, kind: str, init: int, address: tuple = (),
+                 sym: tuple = ()) -> int:
         if len(self.slots) >= MAX_SLOTS:
             raise err(D.SPEC_TOO_LARGE, f"the state has more than {MAX_SLOTS} slots", None)
-        self.slots.append(N.Slot(name, sort, group, kind))
+        self.slots.append(N.Slot(name, sort, group, kind, address, sym))
         self.init.append(init)
         return len(self.slots) - 1
 
-    def layout(self, name: str, t: TType, init: Val, group: str, kind: str) -> Place:
+    def layout(self, name: str, t: TType, init: Val, group: str, kind: str, address: tuple) -> Place:
         if isinstance(t, TMap):
             assert isinstance(init, MapVal)
             keys = domain(t.key)
             return MapPlace(t, tuple(self.layout(f"{name}[{value_name(t.key, k)}]", t.value, init.elems[i],
-                                                 group, kind) for i, k in enumerate(keys)))
+                                                 group, kind, address + (key_component(t.key, k),))
+                                     for i, k in enumerate(keys)))
         if isinstance(t, TRecord):
             assert isinstance(init, RecVal)
-            return RecPlace(t, tuple(self.layout(f"{name}.{f}", ft, init.fields[i], group, kind)
+            return RecPlace(t, tuple(self.layout(f"{name}.{f}", ft, init.fields[i], group, kind, address + (f,))
                                      for i, (f, ft) in enumerate(t.fields)))
         assert isinstance(init, Scalar)
         sort = slot_sort(t)
@@ -317,7 +333,7 @@ class Lowerer(ExprMixin, StmtMixin):
         if isinstance(sort, N.IntSort) and not sort.lo <= v <= sort.hi:
             raise err(D.BAD_INITIAL, f"initial value {v} of `{name}` is outside {sort.lo}..{sort.hi}",
                       self.cur_span)
-        return SlotPlace(self.new_slot(name, sort, group, kind, v), t)
+        return SlotPlace(self.new_slot(name, sort, group, kind, v, address, sym_kind(t)), t)
 
     def set_bits(self, e: N.Expr) -> int:
         if isinstance(e, N.SetLit):
@@ -336,7 +352,7 @@ class Lowerer(ExprMixin, StmtMixin):
                 self.cur_span = init.span
                 ty = self.resolve_type(t)
                 v = self.init_value(init, ty)
-                self.vars[name] = self.layout(name, ty, v, name, "var")
+                self.vars[name] = self.layout(name, ty, v, name, "var", ("var", name))
             case A.LockDecl():
                 self.declare_lock(d)
             case A.ObjectDecl():
@@ -393,8 +409,11 @@ class Lowerer(ExprMixin, StmtMixin):
             nm = f"{d.name}[{value_name(it, k)}]"
             live = self.initially_live(initial, d.param.name, it, k)
             base = info.base if live else 0
-            info.alive_slots.append(self.new_slot(f"alive({nm})", N.BOOL, d.name, "alive", int(live)))
-            info.refs_slots.append(self.new_slot(f"refs({nm})", N.IntSort(0, info.max_refs), d.name, "refs", base)
+            key = key_component(it, k)
+            info.alive_slots.append(self.new_slot(f"alive({nm})", N.BOOL, d.name, "alive", int(live),
+                                                  ("alive", d.name, key)))
+            info.refs_slots.append(self.new_slot(f"refs({nm})", N.IntSort(0, info.max_refs), d.name, "refs", base,
+                                                 ("refs", d.name, key))
                                    if info.style != "none" else -1)
         self.objects[d.name] = info
 
@@ -465,7 +484,7 @@ class Lowerer(ExprMixin, StmtMixin):
             for pos, k in enumerate(info.keys()):
                 inst_name = d.name if info.index_type is None else f"{d.name}[{value_name(info.index_type, k)}]"
                 pc = self.new_slot(f"pc({inst_name})", N.IntSort(0, n + 1, names), inst_name, "pc",
-                                   n + 1 if d.idle else 0)
+                                   n + 1 if d.idle else 0, ("pc", d.name, key_component(info.index_type, k)))
                 self.proc_instances.append(N.ProcessInstance(inst_name, d.name, pc, info.labels, d.context))
                 info.instances.append(len(self.proc_instances) - 1)
                 self.pids.append(inst_name)
@@ -482,13 +501,14 @@ class Lowerer(ExprMixin, StmtMixin):
             d = info.decl
             for k in info.keys():
                 nm = d.name if info.index_type is None else f"{d.name}[{value_name(info.index_type, k)}]"
-                slot = self.new_slot(nm, owner_sort, d.name, "lock", -1)
+                key = key_component(info.index_type, k)
+                slot = self.new_slot(nm, owner_sort, d.name, "lock", -1, ("lock", d.name, key), ("pid",))
                 self.lock_instances.append(N.LockInstance(nm, d.lock_class or d.name, d.kind, slot))
                 li = len(self.lock_instances) - 1
                 info.instances.append(li)
                 if d.name in moded:
                     self.lock_mode_slots[li] = self.new_slot(f"irqmode({nm})", N.IntSort(0, 2, ("on", "bh", "irq")),
-                                                             d.name, "lockmode", 0)
+                                                             d.name, "lockmode", 0, ("lockmode", d.name, key))
         for info in self.procs.values():
             for local in info.decl.locals:
                 ty = self.resolve_type(local.type)
@@ -497,7 +517,9 @@ class Lowerer(ExprMixin, StmtMixin):
                 places = []
                 for pos, i in enumerate(info.instances):
                     inst = self.proc_instances[i]
-                    places.append(self.layout(f"{inst.name}.{local.name}", ty, v, inst.name, "local"))
+                    key = key_component(info.index_type, info.keys()[pos])
+                    places.append(self.layout(f"{inst.name}.{local.name}", ty, v, inst.name, "local",
+                                              ("local", info.decl.name, key, local.name)))
                 if local.name in info.locals:
                     raise err(D.DUPLICATE_NAME, f"local `{local.name}` is declared twice", local.span)
                 info.locals[local.name] = places
@@ -705,7 +727,10 @@ class Lowerer(ExprMixin, StmtMixin):
             pids=tuple(self.pids), file=self.spec.file, doc=self.spec.doc,
             events=tuple(N.EventSig(name, tuple((p.name, slot_sort(t)) for p, t in zip(d.params, pts)),
                                     slot_sort(rt) if rt is not None else None, d.doc, d.span)
-                         for name, (d, pts, rt) in self.events.items()))
+                         for name, (d, pts, rt) in self.events.items()),
+            symmetric=tuple(self.symmetric),
+            pid_addresses=tuple(self.slots[p.pc_slot].address for p in self.proc_instances)
+            + tuple(() for _ in self.action_pids))
 
 
 def _mentioned_names(node, out: set[str] | None = None) -> set[str]:

@@ -303,7 +303,10 @@ class ExprMixin:
             return self.tr_setop(op, x, y, e.span)
         for v, sub in ((x, e.left), (y, e.right)):
             if not isinstance(v.type, TInt):
-                raise err(D.SORT_MISMATCH, f"`{op}` needs integers; found `{v.type}`", sub.span)
+                sym = isinstance(v.type, TEnum) and v.type.symmetric
+                raise err(D.SORT_MISMATCH, f"`{op}` needs integers; found `{v.type}`", sub.span,
+                          hint=f"`{v.type}` is symmetric: its values can only be compared with `==`/`!=`, "
+                          "used as keys and quantified over" if sym else None)
         if op in ("<", "<=", ">", ">="):
             if op in (">", ">="):
                 return Scalar(mk_cmp("<" if op == ">" else "<=", y.expr, x.expr), TBool())
@@ -447,6 +450,9 @@ class ExprMixin:
                 if not isinstance(label, A.Name):
                     raise err(D.UNKNOWN_LABEL, "the second argument of `at` is a step label", label.span)
                 k = pref.info.label_index(label.name)
+                if k is None and label.name in _declared_labels(pref.info.decl.steps):
+                    parts.append(N.FALSE)  # the step does not exist in this variant/configuration
+                    continue
                 if k is None:
                     raise err(D.UNKNOWN_LABEL, f"process `{pref.info.decl.name}` has no step `{label.name}`"
                               f" in this variant", label.span, hint=did_you_mean(label.name, pref.info.labels))
@@ -512,6 +518,15 @@ class ExprMixin:
 
 
 # ---- value helpers --------------------------------------------------------------------
+def _declared_labels(steps) -> set[str]:
+    out = set()
+    for s in steps:
+        out.add(s.label)
+        if isinstance(s, A.WhileStep):
+            out |= _declared_labels(s.body)
+    return out
+
+
 def _head(e: A.Expr) -> str:
     while isinstance(e, (A.Index, A.Field)):
         e = e.base

@@ -57,6 +57,11 @@ class Slot:
     sort: SlotSort
     group: str
     kind: str = "var"  # var | local | pc | lock | lockmode | alive | refs | ghost
+    # for symmetry reduction: where the slot lives, with keys of symmetric sorts
+    # written ("#", sort, value), and how its value refers to symmetric values:
+    # ("value", sort) | ("option", sort) | ("set", sort) | ("pid",) | ()
+    address: tuple = field(default=(), compare=False)
+    sym: tuple = field(default=(), compare=False)
 
 
 # ---- expressions -------------------------------------------------------------
@@ -310,6 +315,8 @@ class Model:
     file: str = ""
     doc: str = ""
     events: tuple[EventSig, ...] = ()
+    symmetric: tuple[tuple[str, int], ...] = ()  # symmetric sorts and their sizes
+    pid_addresses: tuple = ()  # per pid: the address of its pc slot (process) or () (action)
 
     def property(self, name: str) -> PropertyInfo | None:
         return next((p for p in self.properties if p.name == name), None)

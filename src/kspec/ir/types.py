@@ -34,6 +34,7 @@ class TInt:
 class TEnum:
     name: str
     members: tuple[str, ...]
+    symmetric: bool = False  # a `symmetric` sort: values interchangeable, no literals
 
     def __str__(self) -> str:
         return self.name
@@ -117,6 +118,26 @@ def none_value(t: TOption) -> int:
     if isinstance(inner, TInt):
         return inner.lo - 1
     return -1
+
+
+def key_component(t: TType | None, k: int):
+    """How key value k of type t appears in a slot address."""
+    if t is None:
+        return None
+    if isinstance(t, TEnum) and t.symmetric:
+        return ("#", t.name, k)
+    return k
+
+
+def sym_kind(t: TType) -> tuple:
+    """How a slot of type t refers to values of a symmetric sort."""
+    if isinstance(t, TEnum) and t.symmetric:
+        return ("value", t.name)
+    if isinstance(t, TOption) and isinstance(t.inner, TEnum) and t.inner.symmetric:
+        return ("option", t.inner.name)
+    if isinstance(t, TSet) and isinstance(t.elem, TEnum) and t.elem.symmetric:
+        return ("set", t.elem.name)
+    return ()
 
 
 def slot_sort(t: TType) -> N.SlotSort:

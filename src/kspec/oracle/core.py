@@ -46,14 +46,17 @@ class Oracle:
 
     def __init__(self, model: N.Model, *, hidden_steps: int = DEFAULT_HIDDEN_STEPS,
                  max_candidates: int = DEFAULT_MAX_CANDIDATES, properties: Iterable[str] | None = None,
-                 history: int | None = 1000, origin: dict | None = None):
+                 history: int | None = 1000, origin: dict | None = None, _shared: "Oracle | None" = None):
         self.model = model
         self.hidden_steps = hidden_steps
         self.max_candidates = max_candidates
-        self.origin = origin or {}
-        self.active = _active_properties(model, properties)
-        self.engine = Engine(compile_model(model), self.active)
-        self.explainer = Explainer(self.engine)
+        self.origin = dict(origin or {})
+        if _shared is not None:  # same model and options: share the compiled model and every cache
+            self.active, self.engine, self.explainer = _shared.active, _shared.engine, _shared.explainer
+        else:
+            self.active = _active_properties(model, properties)
+            self.engine = Engine(compile_model(model), self.active)
+            self.explainer = Explainer(self.engine)
         self._codecs = {e.name: EventCodec(e) for e in model.events}
         self._event_tids: dict[str, list[int]] = {}
         for tid, t in enumerate(model.transitions):
@@ -61,8 +64,16 @@ class Oracle:
                 self._event_tids.setdefault(t.event.name, []).append(tid)
         self._threads = {t.actor for t in model.transitions} | {p.process for p in model.processes}
         self._history: deque | None = deque(maxlen=history) if history != 0 else None
-        self._steps: dict = {}
+        self._steps: dict = _shared._steps if _shared is not None else {}
         self.reset()
+
+    def fresh(self, *, history: int | None | object = NOT_GIVEN) -> "Oracle":
+        """A new oracle in the initial state for the same model and options,
+        sharing the compiled model and the caches (cheap: use one per test)."""
+        keep = self._history.maxlen if self._history is not None else 0
+        return Oracle(self.model, hidden_steps=self.hidden_steps, max_candidates=self.max_candidates,
+                      history=keep if history is NOT_GIVEN else history, origin=self.origin,  # type: ignore
+                      _shared=self)
 
     # ---- construction ---------------------------------------------------------------
     @classmethod
@@ -128,6 +139,10 @@ class Oracle:
     def event_names(self) -> list[str]:
         return list(self._codecs)
 
+    def has_result(self, event: str) -> bool:
+        """Whether the declared event returns a value."""
+        return self._codecs[event].result_sort is not None
+
     # ---- observing ------------------------------------------------------------------
     def observe(self, event: str, /, thread: str | None = None, result: Any = None, **args: Any) -> None:
         """Record that the implementation performed `event` (with keyword
@@ -189,7 +204,11 @@ class Oracle:
                               self._pending(key, ts, where)) from None
 
     def _pending(self, key: tuple, ts: Any, where: Span | None) -> Observed:
-        return decode_record((self.count + 1, *key, None, ts, where), self._codecs)
+        name, thread = key[0], key[1]
+        actors = {self.model.transitions[t].actor for t in self._event_tids.get(name, [])
+                  if thread is None or self.engine.threads[t] is None or thread in self.engine.threads[t]}
+        actor = actors.pop() if len(actors) == 1 else None
+        return decode_record((self.count + 1, *key, actor, ts, where), self._codecs)
 
     def _reject(self, key: tuple, states: frozenset, bad: list, ts: Any, where: Span | None) -> ConformanceError:
         o = self._pending(key, ts, where)

@@ -7,7 +7,7 @@ interleaving table, which is what a failing test prints.
 """
 from __future__ import annotations
 
-from kspec.oracle.explain import Explainer
+from kspec.oracle.explain import PC, Explainer
 from kspec.oracle.report import Observed, interleaving
 from kspec.report import diagnostics as D
 from kspec.report.diagnostics import Diagnostic, Span
@@ -105,11 +105,30 @@ def explain_rejection(ex: Explainer, states, tids: list[int], args: tuple, resul
     for s in sorted(states)[:MAX_STATES_EXPLAINED]:
         for rank, _actor, text in ex.why_not(s, tids, args, result):
             groups[(rank, text)] = groups.get((rank, text), 0) + 1
-    ordered = sorted(groups.items(), key=lambda kv: (-kv[0][0], -kv[1], kv[0][1]))
+    ordered = sorted(((k, n) for k, n in groups.items() if k[0] != PC), key=lambda kv: (-kv[0][0], -kv[1], kv[0][1]))
     out = [f"[{n} state{'s' if n != 1 else ''}] {text}" for (rank, text), n in ordered[:MAX_REASONS]]
     if len(ordered) > MAX_REASONS:
         out.append(f"... and {len(ordered) - MAX_REASONS} other reasons")
-    return out
+    return out + _elsewhere({text: n for (rank, text), n in groups.items() if rank == PC})
+
+
+def _elsewhere(pcs: dict[str, int]) -> list[str]:
+    """Per actor: in how many states it is at another step than the emitting one."""
+    by_actor: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for key, n in pcs.items():
+        actor, at, label = key.split("\0")
+        count, places = by_actor.get((actor, label), (0, []))
+        by_actor[(actor, label)] = (count + n, places + [at])
+    out = []
+    for (actor, label), (n, places) in sorted(by_actor.items(), key=lambda kv: -kv[1][0]):
+        shown = _places(sorted(set(places)))
+        out.append(f"[{n} state{'s' if n != 1 else ''}] {actor} is {shown}, and emits it only at {label}")
+    return out[:MAX_REASONS]
+
+
+def _places(places: list[str]) -> str:
+    words = [("finished" if p == "done" else "idle (not started)" if p == "idle" else f"at {p}") for p in places]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def hidden_violations(ex: Explainer, states) -> list[str]:

@@ -179,7 +179,8 @@ class Explainer:
         t = self.model.transitions[tid]
         step = f"{t.name}" + (f" ({_loc(t.span)})" if t.span else "")
         if t.pc is not None and s[t.pc[0]] != t.pc[1]:
-            return PC, f"{self.where(s, t)}; `{t.event.name}` is emitted at {t.label}"  # type: ignore[union-attr]
+            at = show_value(self.model.slots[t.pc[0]], s[t.pc[0]])
+            return PC, f"{t.actor}\0{at}\0{t.label}"  # grouped over states by the caller
         if not self.holds(t.guard, s):
             return GUARD, f"{step}: {self.condition(t.guard, s, False)}"
         if not self.holds(t.block, s):

@@ -125,8 +125,9 @@ def read_itf(path: str) -> Iterator[TraceEvent]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        what = "the file ends early (truncated ITF?)" if e.pos >= len(text.rstrip()) else e.msg
-        raise _bad(f"not valid JSON: {what}", Span(path, e.lineno, e.colno)) from None
+        truncated = not text.rstrip().endswith("}")
+        raise _bad(f"not valid JSON: {e.msg}" + ("; the file ends early (truncated ITF?)" if truncated else ""),
+                   Span(path, e.lineno, e.colno)) from None
     if not isinstance(data, dict) or not isinstance(data.get("states"), list):
         raise _bad("an ITF trace is an object with a `states` list", Span(path, 1, 1))
     lines = _state_lines(text, len(data["states"]))

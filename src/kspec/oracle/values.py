@@ -10,12 +10,20 @@ with a message in words; nothing is coerced silently.
 """
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from kspec.ir import nodes as N
 from kspec.report.diagnostics import did_you_mean
 
-NOT_GIVEN = object()  # result not observed: any result matches
+class _NotGiven:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = _NotGiven()  # result not observed: any result matches
 
 
 class ValueProblem(Exception):
@@ -41,14 +49,15 @@ def sort_text(sort: N.SlotSort) -> str:
 def _as_name(v: Any) -> str | None:
     if v is None:
         return "none"
+    if isinstance(v, enum.Enum):
+        return v.name
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
         return str(int(v))
     if isinstance(v, str):
         return v
-    name = getattr(v, "name", None)  # a Python enum member
-    return name if isinstance(name, str) else None
+    return None
 
 
 def encode_value(sort: N.SlotSort, v: Any, what: str) -> int:
@@ -65,7 +74,7 @@ def encode_value(sort: N.SlotSort, v: Any, what: str) -> int:
             return sort.lo + sort.names.index(name)
         raise ValueProblem(f"{what} must be one of {sort_text(sort)}, got {v!r}",
                            hint=did_you_mean(str(name), sort.names) if isinstance(v, str) else None)
-    if type(v) is int or (isinstance(v, int) and not isinstance(v, bool)):
+    if isinstance(v, int) and not isinstance(v, (bool, enum.Enum)):
         if sort.lo <= v <= sort.hi:
             return int(v)
         raise ValueProblem(f"{what} = {v} is outside {sort.lo}..{sort.hi}")

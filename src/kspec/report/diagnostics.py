@@ -180,6 +180,12 @@ than kspec accepts (a constant is probably much larger than intended).""")
 RECURSIVE_DEFINE = _register("KS2011", "recursive define", """
 A `define` refers to itself, directly or through other defines.""")
 
+SYMMETRY_BROKEN = _register("KS2012", "symmetry broken", """
+A sort is declared `symmetric`, but the initial state is not invariant under
+permutations of its values (for example one thread starts differently), so
+symmetry reduction would be unsound. Remove `symmetric`, make the initial
+state uniform, or check with `--no-symmetry`.""")
+
 # ---- KS3xxx: property verdicts ---------------------------------------------
 INVARIANT_VIOLATED = _register("KS3001", "invariant violated", """
 A reachable state falsifies a user invariant. The report gives the shortest

@@ -13,25 +13,48 @@ def path_steps(ex: Exploration, idx: int) -> list[TraceStep]:
     return [TraceStep(tid, s) for tid, s in ex.trace_to(idx)]
 
 
-def attempt_step(ex: Exploration, idx: int, tid: int, note: str) -> TraceStep:
+def matching(ex: Exploration, s: tuple, tid: int, pred) -> int:
+    """The transition of concrete state s that plays the role of `tid` (which
+    was found on a symmetry representative): same process family and label,
+    attempted in s, and satisfying pred."""
+    if ex.symmetry is None:
+        return tid
+    model, cm = ex.compiled.model, ex.compiled
+    t = model.transitions[tid]
+    family = t.actor.split("[")[0]
+    for k, u in enumerate(model.transitions):
+        if u.label == t.label and u.actor.split("[")[0] == family and cm.attempted(s, k) and pred(k):
+            return k
+    return tid
+
+
+def attempt_step(ex: Exploration, idx: int, tid: int, note: str, pred=lambda k: True) -> TraceStep:
     cm = ex.compiled
-    s = ex.states[idx]
+    s = ex.concrete_state(idx)
+    tid = matching(ex, s, tid, pred)
     if cm.blocks[tid](s):
         return TraceStep(tid, cm.applies[tid](s), note)
     return TraceStep(tid, s, (note + "; " if note else "") + "blocks")
 
 
 def check_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
-    t = ex.compiled.model.transitions[v.tid]
-    check = t.checks[v.detail]
-    steps = path_steps(ex, v.state) + [attempt_step(ex, v.state, v.tid, check.message)]
+    cm = ex.compiled
+    prop = cm.model.transitions[v.tid].checks[v.detail].prop
+    s = ex.concrete_state(v.state)
+
+    def failing(k: int):
+        return next((c for c, f in zip(cm.model.transitions[k].checks, cm.check_fns[k]) if c.prop == prop and f(s)),
+                    None)
+    tid = matching(ex, s, v.tid, lambda k: failing(k) is not None)
+    check = failing(tid) or cm.model.transitions[v.tid].checks[v.detail]
+    steps = path_steps(ex, v.state) + [attempt_step(ex, v.state, tid, check.message)]
     where = f" at {check.span}" if check.span else ""
     return Trace(ex.compiled.model, tuple(steps), check.message), f"{check.message}{where}"
 
 
 def invariant_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
     cm = ex.compiled
-    s = ex.states[v.state]
+    s = ex.concrete_state(v.state)
     fns = next(c for n, _, c in cm.invariants if n == v.prop)
     prop = next(p for p in cm.model.state_properties if p.name == v.prop)
     failed = []
@@ -56,8 +79,8 @@ def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
     process (contracts §0.4 C2), and who waits for whom."""
     cm = ex.compiled
     model = cm.model
-    s = ex.states[v.state]
     steps = path_steps(ex, v.state)
+    s = steps[-1].state
     lines = []
     for p in model.processes:
         if s[p.pc_slot] >= p.done_value:
@@ -85,8 +108,10 @@ def lockdep_traces(ex: Exploration, v: Violation) -> tuple[Trace, str, list[tupl
         cycle: list[LockdepEdge] = v.detail  # type: ignore[assignment]
         extra = []
         for e in cycle:
+            def attempts_dst(k: int, dst=e.dst) -> bool:
+                return any(a.lock_class == dst for a in model.transitions[k].lock_attempts)
             steps = path_steps(ex, e.state) + [attempt_step(ex, e.state, e.tid, f"acquires {e.target_lock} "
-                                                            f"while holding {e.held_lock}")]
+                                                            f"while holding {e.held_lock}", attempts_dst)]
             extra.append((f"edge {e.src} -> {e.dst}", Trace(model, tuple(steps), f"{e.src} -> {e.dst}")))
         return extra[-1][1], lockdep_cycle_report(model, cycle), extra
     if v.prop == "lockdep_recursion":

@@ -72,7 +72,7 @@ def _cell(content: Cell) -> nodes.entry:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], widths: Sequence[int] | None = None,
           classes: Iterable[str] = ()) -> nodes.table:
-    tbl = nodes.table(classes=["kspec-table", *classes])
+    tbl = nodes.table(classes=["kspec-table", *classes] + (["colwidths-given"] if widths else []))
     group = nodes.tgroup(cols=len(headers))
     tbl += group
     for w in widths or [1] * len(headers):

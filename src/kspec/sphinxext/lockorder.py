@@ -20,7 +20,6 @@ def lock_order_nodes(spec: str, graph: LockGraph | None, an: SpecAnalysis) -> li
     if not graph.explored:
         out.append(para("No configuration of this spec could be explored, so only the lock classes are shown."))
     red = graph.cycle_edges()
-    all_variants = {v for r in an.runs + an.defaults if not r.problem for v in [r.variant]}
     svg = render_svg(dict(graph.classes), graph.edges, red, title=f"{spec}: lock-class order", uid=spec)
     if svg:
         fig = nodes.container(classes=["kspec-lockgraph-figure"])
@@ -29,17 +28,14 @@ def lock_order_nodes(spec: str, graph: LockGraph | None, an: SpecAnalysis) -> li
     if graph.edges:
         rows = []
         for (a, b), info in sorted(graph.edges.items()):
-            variants = sorted(v for v in info["variants"] if v)
             scope = "every explored configuration" if len(info["configs"]) == len(graph.explored) else \
                 ", ".join(short_label(c, spec) for c in info["configs"][:6]) + \
                 (f" and {len(info['configs']) - 6} more" if len(info["configs"]) > 6 else "")
-            if variants and set(variants) != {v for v in all_variants if v}:
-                scope += f" (variants: {', '.join(variants)})"
             edge = [nodes.literal(text=f"{a} \u2192 {b}")]
             if (a, b) in red:
                 edge.append(nodes.inline(" cycle", " cycle", classes=["kspec-badge", "kspec-badge-mismatch"]))
             rows.append([edge, [nodes.literal(text=info["where"])], scope])
-        out.append(table(["Order", "First seen at", "Seen in"], rows, [2, 4, 3], classes=["kspec-lock-edges"]))
+        out.append(table(["Order", "First seen at", "Seen in"], rows, [3, 4, 3], classes=["kspec-lock-edges"]))
     elif graph.explored:
         out.append(para("No process ever holds one lock while taking another: the graph has no edges."))
     if graph.incomplete:

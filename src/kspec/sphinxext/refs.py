@@ -171,7 +171,7 @@ class RunDirective(SphinxDirective):
         shown = "$ kspec " + " ".join(shlex.quote(a) for a in args)
         req = self.options.get("requires")
         if req and importlib.util.find_spec(req) is None:
-            return [code_block(shown, "console")]
+            return [code_block(shown, "text", classes=["kspec-run"])]
         cwd = self.env.relfn2path(self.options["cwd"])[1] if "cwd" in self.options else \
             os.path.dirname(os.path.abspath(self.env.srcdir))
         for a in args:  # files the transcript depends on
@@ -195,5 +195,5 @@ class RunDirective(SphinxDirective):
                            out.getvalue()[-2000:], err.getvalue()[-2000:], location=self.get_location(),
                            type="kspec", subtype="run")
         text = "\n".join(x for x in (shown, out.getvalue().rstrip(), err.getvalue().rstrip()) if x)
-        block = code_block(text + f"\n$ echo $?\n{rc}", "console", classes=["kspec-run"])
+        block = code_block(text + f"\n[exit status {rc}]", "text", classes=["kspec-run"])
         return [block]

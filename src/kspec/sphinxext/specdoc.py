@@ -36,10 +36,16 @@ def _ident(*parts: str) -> str:
     return nodes.make_id("kspec-" + "-".join(parts)) or "kspec"
 
 
-def _tags(tags: tuple[str, ...]) -> list[nodes.Node]:
-    if not tags:
-        return []
-    return [badge("only " + ", ".join(tags), "variant")]
+def _tags(tags: tuple, src: Source | None = None) -> list[nodes.Node]:
+    """Badges for `@variant` tags ("only a, b") and `@when(c)` tags ("when c")."""
+    names = [t for t in tags if isinstance(t, str)]
+    out = [badge("only " + ", ".join(names), "variant")] if names else []
+    for t in tags:
+        if not isinstance(t, str):
+            cond = getattr(t, "cond", None)
+            text = src.span_text(getattr(cond, "span", None)) if src is not None else ""
+            out.append(badge(f"when {one_line(text) or '…'}", "variant"))
+    return out
 
 
 def _doc(text: str) -> list[nodes.Node]:
@@ -84,6 +90,7 @@ class SpecDirective(SphinxDirective):
     # ---- entry point ----------------------------------------------------------------
     def run(self) -> list[nodes.Node]:
         rel, path = self.env.relfn2path(self.arguments[0])
+        path = os.path.normpath(path)
         self.env.note_dependency(rel)
         shown = self._shown_path(path)
         res = load_spec(path)
@@ -109,12 +116,24 @@ class SpecDirective(SphinxDirective):
         for dep in self.an.dependencies:
             self.env.note_dependency(dep)
         self._report_problems(shown)
-        return self._page(shown)
+        try:
+            return self._page(shown)
+        except Exception as e:  # a kspec.sphinxext bug (or an AST it does not know yet): say so, go on
+            import traceback
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            logger.warning("kspec: cannot render %s: %s: %s (%s:%s)", shown, type(e).__name__, e,
+                           os.path.basename(where.filename), where.lineno, location=self.get_location(),
+                           type="kspec", subtype="render")
+            return [nodes.error("", para(f"The spec {shown} cannot be rendered: {type(e).__name__}: {e}"))]
 
     def _shown_path(self, path: str) -> str:
         root = os.path.dirname(os.path.abspath(self.env.srcdir))
         relp = os.path.relpath(path, root)
         return path if relp.startswith("..") else relp
+
+    def clean(self, text: str) -> str:
+        """Report text with the project root stripped from file paths."""
+        return text.replace(os.path.dirname(os.path.abspath(self.env.srcdir)) + os.sep, "")
 
     def _dirs(self, option: str, configured, spec_path: str, default: str) -> list[str]:
         if option in self.options:
@@ -224,7 +243,7 @@ class SpecDirective(SphinxDirective):
                 note(self.env, "variable" if kind in ("var", "const") else kind, f"{self.name}.{name}", ident,
                      name, self.get_location())
             cell.append(code(one_line(self.src.span_text(d.span)) or str(name)))
-            cell += _tags(d.tags)
+            cell += _tags(d.tags, self.src)
             rows.append([cell, _doc(d.doc) or ""])
         return rows
 
@@ -263,7 +282,7 @@ class SpecDirective(SphinxDirective):
                 note(self.env, "lock", f"{self.name}.{d.name}", ident, d.name, self.get_location())
                 idx = self.src.span_text(d.index.span) if d.index is not None else ""
                 name_cell = [nodes.target("", "", ids=[ident]), code(d.name + (f"[{idx}]" if idx else ""), None)]
-                rows.append([name_cell + _tags(d.tags), d.kind, d.lock_class or d.name, _doc(d.doc) or ""])
+                rows.append([name_cell + _tags(d.tags, self.src), d.kind, d.lock_class or d.name, _doc(d.doc) or ""])
             parts.append(para("Locks (a lock class is lockdep's notion: every instance of the lock, and every "
                               "lock declared with the same ", code("class", None), ", shares it):"))
             parts.append(table(["Lock", "Kind", "Class", "Meaning"], rows, [2, 1, 1, 4]))
@@ -277,7 +296,7 @@ class SpecDirective(SphinxDirective):
                 settings = "\n".join(f"{k}: {one_line(self.src.span_text(getattr(v, 'span', None)) or '…')}"
                                      for k, v in d.settings)
                 head = f"{d.name}[{d.param.name}: {self.src.span_text(d.param.type.span) or '…'}]"
-                rows.append([[nodes.target("", "", ids=[ident]), code(head, None)] + _tags(d.tags),
+                rows.append([[nodes.target("", "", ids=[ident]), code(head, None)] + _tags(d.tags, self.src),
                              code_block(settings, "text") if settings else "", _doc(d.doc) or ""])
             parts.append(table(["Object", "Settings", "Meaning"], rows, [2, 2, 4]))
         defs = self._decls(A.DefineDecl)
@@ -315,7 +334,7 @@ class SpecDirective(SphinxDirective):
         facts = [badge(f"context {p.context}", "context")]
         if p.idle:
             facts.append(badge("idle until started", "idle"))
-        facts += _tags(p.tags)
+        facts += _tags(p.tags, self.src)
         sec += para(*_join(facts))
         sec.extend(_doc(p.doc))
         if p.locals:
@@ -331,7 +350,7 @@ class SpecDirective(SphinxDirective):
         ident = _ident(self.name, "step", proc, st.label)
         note(self.env, "step", f"{self.name}.{proc}.{st.label}", ident, f"{proc}.{st.label}", self.get_location())
         box = nodes.container(classes=["kspec-step"], ids=[ident])
-        head = para(nodes.literal(text=st.label, classes=["kspec-label"]), *_tags(st.tags),
+        head = para(nodes.literal(text=st.label, classes=["kspec-label"]), *_tags(st.tags, self.src),
                     classes=["kspec-step-head"])
         box += head
         box.extend(_doc(st.doc))
@@ -353,7 +372,7 @@ class SpecDirective(SphinxDirective):
         note(self.env, "process", f"{self.name}.{a.name}", ident, a.name, self.get_location())
         params = ", ".join(f"{x.name}: {self.src.span_text(x.type.span) or '…'}" for x in a.params)
         sec = section(ident, nodes.literal(text=f"action {a.name}({params})"))
-        facts = [badge(f"context {a.context}", "context"), badge("environment step", "idle")] + _tags(a.tags)
+        facts = [badge(f"context {a.context}", "context"), badge("environment step", "idle")] + _tags(a.tags, self.src)
         sec += para(*_join(facts))
         sec.extend(_doc(a.doc))
         if "no-source" not in self.options and a.span:
@@ -374,11 +393,24 @@ class SpecDirective(SphinxDirective):
                     sites.setdefault(s.name, []).append((a.name, "", s))
         return sites
 
-    def _prop_cell(self, name: str, kind: str, tags=()) -> list[nodes.Node]:
+    def _prop_cell(self, name: str, kind: str | None, tags=()) -> list[nodes.Node]:
         ident = _ident(self.name, "prop", name)
         note(self.env, "property", f"{self.name}.{name}", ident, name, self.get_location())
-        return [nodes.target("", "", ids=[ident]), nodes.literal(text=name, classes=["kspec-prop"]),
-                nodes.Text(" "), badge(kind, kind)] + _tags(tuple(tags))
+        cell: list[nodes.Node] = [nodes.target("", "", ids=[ident]), nodes.literal(text=name, classes=["kspec-prop"])]
+        if kind:
+            cell += [nodes.Text(" "), badge(kind, kind)]
+        return cell + _tags(tuple(tags), self.src)
+
+    def _prop_block(self, name: str, kind: str, tags, body: list[nodes.Node], verdicts) -> nodes.Node:
+        box = nodes.container(classes=["kspec-prop-block"])
+        box += para(*self._prop_cell(name, kind, tags), classes=["kspec-step-head"])
+        box.extend(body)
+        if verdicts is not None:
+            exp = nodes.container(classes=["kspec-prop-verdicts"])
+            exp += para(nodes.emphasis(text="Expected verdicts:"))
+            exp += verdicts
+            box += exp
+        return box
 
     def _properties(self) -> nodes.Node | None:
         props = self._decls(A.PropertyDecl)
@@ -390,27 +422,30 @@ class SpecDirective(SphinxDirective):
                     "is not vacuous. The verdicts are those the model files expect",
                     " (and, where shown, what the explicit engine found when these pages were built)."
                     if any(r.checked for r in self.an.runs) else ".")
-        rows = []
         for d in props:
             kind = "invariant" if d.kind == "invariant" else "witness"
-            rows.append([self._prop_cell(d.name, kind, d.tags),
-                         _doc(d.doc) + [code_block(self.src.line_range(d.span.line, d.span.end_line),
-                                                   first_line=d.span.line)] if d.span else _doc(d.doc),
-                         verdicts.get(d.name, "")])
+            body = _doc(d.doc)
+            if d.span:
+                body.append(code_block(self.src.line_range(d.span.line, d.span.end_line), first_line=d.span.line))
+            sec += self._prop_block(d.name, kind, d.tags, body, verdicts.get(d.name))
         for name, where in sites.items():
-            doc_cell: list[nodes.Node] = [para("Asserted at ", *_join(
-                [self._step_ref(proc, label) for proc, label, _ in where]), ":")]
-            first = where[0][2]
-            if first.span:
-                doc_cell.append(code_block(self.src.line_range(first.span.line, first.span.end_line),
-                                           first_line=first.span.line))
-            rows.append([self._prop_cell(name, "assertion"), doc_cell, verdicts.get(name, "")])
-        if rows:
-            sec += table(["Property", "Definition", "Expected verdicts"], rows, [2, 5, 3],
-                         classes=["kspec-props"])
+            steps: list[nodes.Node] = []
+            seen = set()
+            for proc, label, _ in where:
+                if (proc, label) not in seen:
+                    seen.add((proc, label))
+                    steps.append(self._step_ref(proc, label))
+            body = [para("Asserted at ", *_join(steps), ":")]
+            shown_text = set()
+            for _, _, stmt in where:  # each distinct assertion once
+                text = self.src.line_range(stmt.span.line, stmt.span.end_line) if stmt.span else ""
+                if text and one_line(text) not in shown_text and len(shown_text) < 3:
+                    shown_text.add(one_line(text))
+                    body.append(code_block(text, first_line=stmt.span.line))
+            sec += self._prop_block(name, "assertion", (), body, verdicts.get(name))
         sec += para("Built-in checks (every spec has them; a model file may expect one to be violated or "
                     "disable it):")
-        sec += builtin_table(self.an.runs, lambda n: self._prop_cell(n, "built-in"), verdicts)
+        sec += builtin_table(self.an.runs, lambda n: self._prop_cell(n, None), verdicts)
         return sec
 
     def _step_ref(self, proc: str, label: str) -> nodes.Node:

@@ -113,9 +113,55 @@ def models_section(d, an: SpecAnalysis) -> nodes.Node | None:
                     f"with at most {d.options.get('max-states', d.config.kspec_check_max_states):,} states per "
                     "model; counterexamples are shown as interleaving tables, one column per thread, callback "
                     "or interrupt.")
+    sec += _summary_table(d, an.runs, checked)
     for run in an.runs:
         sec += _model(d, run, checked)
     return sec
+
+
+def _summary_table(d, runs: list[ModelRun], checked: bool) -> nodes.Node:
+    """One row per model file: configuration, what it expects to be violated, and the build-time outcome."""
+    rows = []
+    for run in runs:
+        ref = nodes.reference("", "", nodes.literal(text=short_label(run.label, d.name)),
+                              refid=model_id(d.name, run.label))
+        mf = run.file
+        config: list[nodes.Node] = []
+        if mf is not None:
+            config.append(badge(mf.variant or "default", "variant"))
+            if mf.constants:
+                config.append(nodes.Text(" " + ", ".join(f"{k}={int(v)}" for k, v in mf.constants)))
+        bad = [r for r in run.rows if r.expected is not None and r.expected.status in ("violated", "unreachable")]
+        found: list[nodes.Node] = []
+        for i, r in enumerate(bad):
+            if i:
+                found.append(nodes.Text(", "))
+            found += [nodes.literal(text=r.name)]
+            if r.expected.status == "unreachable":
+                found.append(nodes.Text(" (unreachable)"))
+        first: list[nodes.Node] = [para(ref)]
+        if mf is not None and mf.description:
+            first.append(para(mf.description, classes=["kspec-muted"]))
+        row = [first, config or "", found or "nothing (all hold)"]
+        if checked:
+            row.append(_outcome(run))
+        rows.append(row)
+    headers = ["Model file", "Variant and constants", "Expected violations and unreachable witnesses"]
+    if checked:
+        headers.append("At build")
+    return table(headers, rows, [5, 3, 5, 2] if checked else [5, 3, 5], classes=["kspec-model-summary"])
+
+
+def _outcome(run: ModelRun) -> nodes.Node:
+    if run.problem:
+        return badge("error", "mismatch")
+    if not run.checked:
+        return nodes.Text("")
+    if any(r.matches is False for r in run.rows):
+        return badge("differs", "mismatch")
+    if any(r.matches is None and r.expected is not None for r in run.rows):
+        return badge("partly decided", "undecided")
+    return badge("as expected", "ok")
 
 
 def _model(d, run: ModelRun, checked: bool) -> nodes.Node:
@@ -160,7 +206,7 @@ def _model(d, run: ModelRun, checked: bool) -> nodes.Node:
         sec += para(_exploration(run), classes=["kspec-muted"])
         for r in run.rows:
             if r.actual is not None and r.actual.status == VIOLATED and r.actual.trace is not None:
-                sec += _counterexample(r)
+                sec += _counterexample(r, d.clean)
     return sec
 
 
@@ -181,21 +227,25 @@ def _exploration(run: ModelRun) -> str:
             f"properties not violated by then are undecided here (run kspec check on the model file).")
 
 
-def _counterexample(r: PropRow) -> nodes.Node:
+def _counterexample(r: PropRow, clean: Callable[[str], str]) -> nodes.Node:
     from kspec.report.trace import render_interleaving
+    from kspec.sphinxext.doctext import inline
     v = r.actual
     box = nodes.container(classes=["kspec-cex"])
-    title = f"Counterexample: {r.name}" + (f" \u2014 {v.message}" if v.message and v.message != r.name else "")
-    box += para(nodes.strong(text=title), nodes.Text(f" ({v.length} steps)"))
+    head = para(nodes.strong(text=f"Counterexample: {r.name}"), nodes.Text(f" ({v.length} steps)"))
+    if v.message and f"`{r.name}`" not in v.message:
+        head += nodes.Text(": ")
+        head.extend(inline(clean(v.message)))
+    box += head
     try:
-        box += code_block(render_interleaving(v.trace), "text", classes=["kspec-trace"])
+        box += code_block(clean(render_interleaving(v.trace)), "text", classes=["kspec-trace"])
         for label, extra in v.extra_traces:
-            box += para(label)
-            box += code_block(render_interleaving(extra), "text", classes=["kspec-trace"])
+            box += para(*inline(clean(str(label))))
+            box += code_block(clean(render_interleaving(extra)), "text", classes=["kspec-trace"])
     except Exception as e:  # a report bug must not lose the page
         box += para(f"(the trace cannot be rendered: {type(e).__name__}: {e})")
     if v.report:
-        box += code_block(v.report, "text", classes=["kspec-report"])
+        box += code_block(clean(v.report), "text", classes=["kspec-report"])
     return box
 
 

@@ -323,6 +323,7 @@ class VariantDecl:
 class SortDecl:
     name: str
     type: Type
+    symmetric: bool = False
     tags: tuple[str, ...] = ()
     doc: str = ""
     span: Span | None = _span()

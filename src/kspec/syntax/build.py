@@ -68,7 +68,7 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def sort_decl(self, meta, c):
-        return A.SortDecl(str(c[0]), c[1], span=self._span(meta))
+        return A.SortDecl(str(c[0]), c[1], c[2] is not None, span=self._span(meta))
 
     @v_args(meta=True)
     def enum_decl(self, meta, c):
