@@ -7,7 +7,10 @@ from kspec.explicit.compile import compile_model
 from kspec.explicit.explore import Exploration, Limits, explore
 from kspec.ir import nodes as N
 from kspec.report import narrate
-from kspec.verdict import (HOLDS, INCONCLUSIVE, REACHABLE, UNREACHABLE, VIOLATED, CheckResult, Verdict)
+from dataclasses import replace
+
+from kspec.verdict import (APPROXIMATE, HOLDS, INCONCLUSIVE, REACHABLE, UNREACHABLE, VIOLATED, CheckResult,
+                           Verdict)
 
 
 class SymmetryError(Exception):
@@ -30,15 +33,20 @@ def check_explicit(model: N.Model, properties: Iterable[str] | None = None, *, l
             raise SymmetryError(broken)
     ex = explore(cm, set(names), limits, progress, sym)
     verdicts = [verdict_for(ex, model.property(n)) for n in names]  # type: ignore[arg-type]
-    result = CheckResult(verdicts, len(ex.states), ex.transitions_fired, ex.max_depth, ex.seconds,
+    caveat = ex.store.caveat()
+    if getattr(ex.store, "kind", "") == "bitstate":
+        verdicts = [replace(v, status=APPROXIMATE, reason=caveat) if v.status in (HOLDS, UNREACHABLE) else v
+                    for v in verdicts]
+    result = CheckResult(verdicts, ex.count, ex.transitions_fired, ex.max_depth, ex.seconds,
                          ex.complete, ex.stop_reason, unfired_steps(ex) if ex.complete else [])
     result.symmetry = sym is not None
+    result.caveat = caveat
     return result
 
 
 def verdict_for(ex: Exploration, info: N.PropertyInfo) -> Verdict:
     v = ex.found.get(info.name)
-    n = len(ex.states)
+    n = ex.count
     if v is None:
         if not ex.complete:
             return Verdict(info.name, info.kind, INCONCLUSIVE, states=n, reason=ex.stop_reason)

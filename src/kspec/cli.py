@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-depth", type=_pos, default=None, help="stop (inconclusive) beyond this BFS depth")
     c.add_argument("--timeout", type=float, default=None, help="seconds per model before giving up "
                    "(inconclusive)")
+    c.add_argument("--store", choices=("full", "compact", "bitstate"), default=None,
+                   help="visited-state store: full states (default), 64-bit fingerprints (hash compaction, "
+                   "about 80 bytes per state), or bitstate (Spin's supertrace: approximate)")
+    c.add_argument("--bitstate-bits", type=_pos, default=27, metavar="K",
+                   help="bitstate store size: 2^K bits (default 27, 16 MiB)")
+    c.add_argument("--max-memory", type=_pos, default=None, metavar="MIB",
+                   help="stop (inconclusive) when the process uses more than MIB MiB")
     c.add_argument("--symmetric", action="append", default=[], metavar="SORT",
                    help="treat SORT as symmetric (interchangeable values) and explore one representative "
                    "per symmetry orbit (repeatable)")

@@ -109,7 +109,8 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         from kspec.check import check_explicit
         from kspec.explicit.explore import Limits
         limits = Limits(args.max_states or mf.max_states, args.max_depth or mf.max_depth,
-                        args.timeout or mf.max_seconds)
+                        args.timeout or mf.max_seconds, args.store or "full", args.bitstate_bits,
+                        float(args.max_memory or 0))
         from kspec.check import SymmetryError
         progress = _progress(args)
         try:
@@ -167,7 +168,7 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
                                                           result.symmetry else "")
              + ("" if result.complete else f" -- "
                                                           f"{result.stop_reason}"))
-    text = [head, stats, _table(rows)]
+    text = [head, stats] + ([f"  {result.caveat}"] if result.caveat else []) + [_table(rows)]
     if result.unfired:
         out.diagnostics.append(D.diag(D.UNFIRED_ACTION, f"{mf.path}: never fired: {', '.join(result.unfired)}",
                                       severity=D.Severity.WARNING))

@@ -17,6 +17,7 @@ UNREACHABLE = "unreachable"
 INCONCLUSIVE = "inconclusive"
 BOUNDED = "bounded"      # no violation up to depth k (not a proof)
 PROVED = "proved"
+APPROXIMATE = "approximate"  # no violation found by an approximate (bitstate) search
 
 EXPECTABLE = (HOLDS, VIOLATED, REACHABLE, UNREACHABLE)
 
@@ -44,9 +45,14 @@ class Verdict:
         if self.status in (VIOLATED, REACHABLE):
             return f"{self.status} (length {self.length})"
         if self.status == BOUNDED:
+            if self.kind == "reachable":
+                return f"not reached up to depth {self.depth} (bounded; not a proof)"
             return f"no violation up to depth {self.depth} (bounded; not a proof)"
         if self.status == PROVED:
-            return f"proved ({self.reason})"
+            return f"proved {'unreachable ' if self.kind == 'reachable' else ''}({self.reason})"
+        if self.status == APPROXIMATE:
+            what = "not reached" if self.kind == "reachable" else "no violation found"
+            return f"{what} ({self.reason}; not a proof)"
         return f"inconclusive ({self.reason})"
 
 
@@ -57,13 +63,13 @@ class Expectation:
 
     def matches(self, v: Verdict) -> bool | None:
         """True/False, or None when the verdict is inconclusive."""
-        if v.status in (INCONCLUSIVE,):
+        if v.status in (INCONCLUSIVE, APPROXIMATE):
             return None
         if v.status == BOUNDED:
             return None if self.status in (HOLDS, UNREACHABLE) else False
         status = v.status
         if status == PROVED:
-            status = HOLDS
+            status = UNREACHABLE if v.kind == "reachable" else HOLDS
         if status != self.status:
             return False
         return self.length is None or self.length == v.length
@@ -81,6 +87,7 @@ class CheckResult:
     unfired: list[str] = field(default_factory=list)
     engine: str = "explicit"
     symmetry: bool = False  # states are representatives of symmetry orbits
+    caveat: str = ""  # what the state store may have missed (hash compaction, bitstate)
 
     def verdict(self, prop: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.prop == prop), None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kspec.explicit.compile import CompiledModel, EvalError
+from kspec.explicit.store import make_store
 from kspec.ir import nodes as N
 
 
@@ -49,15 +50,28 @@ class Limits:
     max_states: int = 5_000_000
     max_depth: int = 1_000_000
     max_seconds: float = 0.0  # 0: no time limit
+    store: str = "full"  # full | compact | bitstate
+    bitstate_bits: int = 27
+    max_memory_mb: float = 0.0  # 0: no memory budget
+
+
+class _States:
+    """Read-only sequence view of a store (states rebuilt on demand)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __getitem__(self, idx: int) -> tuple:
+        return self.store.state(idx)
 
 
 @dataclass(slots=True)
 class Exploration:
     compiled: CompiledModel
-    states: list[tuple]
-    parent: list[int]
-    via: list[int]
-    depth_of: list[int]
+    store: object
     found: dict[str, Violation]
     complete: bool
     stop_reason: str
@@ -70,15 +84,30 @@ class Exploration:
 
     symmetry: object = None  # a kspec.explicit.symmetry.Symmetry when states are representatives
 
+    @property
+    def states(self):
+        return self.store.states if hasattr(self.store, "states") else _States(self.store)
+
+    @property
+    def count(self) -> int:
+        return len(self.store)
+
     def trace_to(self, idx: int) -> list[tuple[int | None, tuple]]:
         """[(transition id or None for the initial state, state), ...]: a
         concrete execution of the model ending in (a member of the orbit of)
         state idx."""
-        out = []
+        chain = []
         while idx >= 0:
-            out.append((self.via[idx] if self.parent[idx] >= 0 else None, self.states[idx]))
-            idx = self.parent[idx]
-        out.reverse()
+            chain.append(idx)
+            idx = self.store.parent[idx]
+        chain.reverse()
+        out: list[tuple[int | None, tuple]] = [(None, self.store.state(chain[0]))]
+        for k in chain[1:]:
+            tid = self.store.via[k]
+            if hasattr(self.store, "states"):
+                out.append((tid, self.store.states[k]))
+            else:
+                out.append((tid, self.store.apply(tid, out[-1][1])))
         return out if self.symmetry is None else self._concretize(out)
 
     def _concretize(self, path: list[tuple[int | None, tuple]]) -> list[tuple[int | None, tuple]]:
@@ -179,8 +208,15 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     t0 = time.perf_counter()
     canon = symmetry.canonical if symmetry is not None else None
     init = tuple(model.init) if canon is None else canon(tuple(model.init))
-    states, parent, via, depth_of = [init], [-1], [-1], [0]
-    index = {init: 0}
+    applies = cm.applies
+    if canon is None:
+        def apply(tid: int, x: tuple) -> tuple:
+            return applies[tid](x)
+    else:
+        def apply(tid: int, x: tuple) -> tuple:
+            return canon(applies[tid](x))
+    store = make_store(limits.store, init, apply, limits.bitstate_bits)
+    add = store.add
     found: dict[str, Violation] = {}
     coverage = [0] * len(model.transitions)
     invariants = [(n, f) for n, f, _ in cm.invariants if n in active]
@@ -192,16 +228,15 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     undecided = set(active)
     complete, reason = True, "complete"
     fired = 0
-    frontier = [0]
+    frontier = [(0, init)]
     depth = 0
     expand = cm.expand
     ld_arg = lockdep.arg if lockdep is not None else None
     last_progress = t0
     try:
         while frontier:
-            nxt: list[int] = []
-            for idx in frontier:
-                s = states[idx]
+            nxt: list[tuple[int, tuple]] = []
+            for idx, s in frontier:
                 try:
                     for name, f in invariants:
                         if not f(s) and name not in found:
@@ -235,14 +270,10 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                     coverage[tid] += 1
                     if canon is not None:
                         ns = canon(ns)
-                    if ns not in index:
-                        index[ns] = len(states)
-                        nxt.append(len(states))
-                        states.append(ns)
-                        parent.append(idx)
-                        via.append(tid)
-                        depth_of.append(depth + 1)
-                if len(states) >= limits.max_states:
+                    k = add(ns, idx, tid)
+                    if k is not None:
+                        nxt.append((k, ns))
+                if len(store) >= limits.max_states:
                     raise _Bound(f"state bound {limits.max_states} reached")
             if lockdep is not None:
                 found.update({k: v for k, v in lockdep.found.items() if k not in found})
@@ -255,8 +286,10 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                 depth += 1
             now = time.perf_counter()
             if progress and now - last_progress > 0.5 and now - t0 > 1.0:
-                progress(len(states), depth, now - t0)
+                progress(len(store), depth, now - t0)
                 last_progress = now
+            if limits.max_memory_mb and _rss_mb() > limits.max_memory_mb and frontier:
+                raise _Bound(f"memory budget {limits.max_memory_mb:g} MiB reached")
             if limits.max_seconds and now - t0 > limits.max_seconds:
                 if frontier:
                     raise _Bound(f"time bound {limits.max_seconds:g}s reached")
@@ -268,9 +301,14 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
         found.update({k: v for k, v in lockdep.found.items() if k not in found})
     if reason.startswith("stopped early"):
         complete = True if not frontier else False
-    return Exploration(cm, states, parent, via, depth_of, found, complete, reason, depth, fired, coverage,
+    return Exploration(cm, store, found, complete, reason, depth, fired, coverage,
                        time.perf_counter() - t0, lockdep.edges if lockdep else {},
                        lockdep.usage if lockdep else {}, symmetry)
+
+
+def _rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class _Bound(Exception):

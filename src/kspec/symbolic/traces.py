@@ -176,17 +176,19 @@ class Forest:
     """Replayed paths as one tree of states shaped like an `Exploration`."""
 
     def __init__(self, cm: CompiledModel):
-        self.ex = Exploration(cm, [tuple(cm.model.init)], [-1], [-1], [0], {}, False, "", 0, 0, [], 0.0)
+        from kspec.explicit.store import FullStore
+        self.store = FullStore(tuple(cm.model.init))
+        self.ex = Exploration(cm, self.store, {}, False, "", 0, 0, [], 0.0)
 
     def add(self, p: Path) -> int:
+        """Append the path as a branch of the tree (no sharing: a tree, not a graph)."""
         idx = 0
-        ex = self.ex
+        st = self.store
         for tid, s in zip(p.tids, p.states[1:]):
-            ex.states.append(s)
-            ex.parent.append(idx)
-            ex.via.append(tid)
-            ex.depth_of.append(ex.depth_of[idx] + 1)
-            idx = len(ex.states) - 1
+            st.states.append(s)
+            st.parent.append(idx)
+            st.via.append(tid)
+            idx = len(st.states) - 1
         return idx
 
     def verdict(self, v: Violation, depth: int) -> Verdict:
