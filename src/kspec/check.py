@@ -66,6 +66,10 @@ def verdict_for(ex: Exploration, info: N.PropertyInfo) -> Verdict:
         msg = "deadlock"
         return Verdict(info.name, info.kind, VIOLATED, length=trace.length, trace=trace, message=msg,
                        report=report, states=n)
+    elif v.kind == "wait_cycle":
+        trace, report = narrate.wait_cycle_trace(ex, v)
+        return Verdict(info.name, info.kind, VIOLATED, length=trace.length, trace=trace, message="wait cycle",
+                       report=report, states=n)
     elif v.kind == "lockdep":
         trace, report, extra_list = narrate.lockdep_traces(ex, v)
         extra = tuple(extra_list)

@@ -274,6 +274,8 @@ def _expand_source(model: N.Model, ec: ExprCompiler, lockdep: bool = True) -> st
         b = ec.src(t.block)
         succ = _succ_src(n, {slot: ec.src(e) for slot, e in t.updates}, tid)
         out.append(f"{inner}if {b}: {succ}" if b != "1" else f"{inner}{succ}")
+        if t.blockers and b != "1":  # blocked on a lock: a wait-for edge candidate
+            out.append(f"{inner}elif 'wait_cycle' in active: bad.append(({tid}, -1))")
 
     for slot, table in by_pc.items():
         out.append(f"    v = s[{slot}]")

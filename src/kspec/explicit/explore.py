@@ -255,10 +255,20 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                     if "range" in active and "range" not in found:
                         found["range"] = Violation("range", "error", idx, depth + 1, None, str(e))
                     succs, bad = _expand_slowly(cm, s, undecided), []
+                blocked = None
                 for tid, k in bad:
+                    if k < 0:
+                        blocked = blocked or []
+                        blocked.append(tid)
+                        continue
                     prop = model.transitions[tid].checks[k].prop
                     if prop not in found:
                         found[prop] = Violation(prop, "check", idx, depth + 1, tid, k)
+                if blocked and "wait_cycle" not in found:
+                    cycle = wait_cycle(model, s, succs, blocked)
+                    if cycle:
+                        found["wait_cycle"] = Violation("wait_cycle", "wait_cycle", idx, depth + len(cycle), None,
+                                                        cycle)
                 if lockdep is not None and lockdep.events:
                     lockdep.consume(idx, depth)
                 if not succs:
@@ -309,6 +319,33 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
 def _rss_mb() -> float:
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def wait_cycle(model: N.Model, s: tuple, succs, blocked: list[int]) -> list[str] | None:
+    """Processes that each wait for a lock held by the next one (contracts
+    §0.4 C4), among processes with no enabled step, or None."""
+    moving = {model.transitions[t].actor for t, _ in succs}
+    waits: dict[str, list[str]] = {}
+    for tid in blocked:
+        t = model.transitions[tid]
+        if t.actor in moving:
+            continue
+        for b in t.blockers:
+            owner = s[b.owner_slot]
+            if owner >= 0 and model.pids[owner] != t.actor:
+                waits.setdefault(t.actor, []).append(model.pids[owner])
+    for start in waits:
+        path, seen = [start], {start: 0}
+        while True:
+            nxt = waits.get(path[-1])
+            if not nxt:
+                break
+            who = nxt[0]
+            if who in seen:
+                return path[seen[who]:]
+            seen[who] = len(path)
+            path.append(who)
+    return None
 
 
 class _Bound(Exception):

@@ -36,6 +36,7 @@ OBJECT_PROPS = ("use_after_free", "double_free", "double_alloc", "ref_underflow"
 
 BUILTIN_DOCS = {
     "deadlock": "no reachable state where nothing can move while a process is unfinished",
+    "wait_cycle": "no processes each blocked on a lock held by the next (a deadlock among some of them)",
     "lock_recursion": "no process acquires a lock it already holds",
     "lock_release_unheld": "no process releases a lock it does not hold",
     "sleep_in_atomic": "no sleeping operation in atomic context",
@@ -707,13 +708,14 @@ class Lowerer(ExprMixin, StmtMixin):
         infos = [N.PropertyInfo(p.name, p.kind, p.builtin, p.doc, p.span) for p in props]
         builtin_checks = ["deadlock", "range"]
         if self.locks:
-            builtin_checks += [*LOCK_PROPS, *LOCKDEP_PROPS]
+            builtin_checks += ["wait_cycle", *LOCK_PROPS, *LOCKDEP_PROPS]
         if self.objects:
             builtin_checks += [*OBJECT_PROPS]
         builtin_checks += [n for n in ("sleep_in_atomic",) if n in self.check_props and n not in builtin_checks]
         have = {i.name for i in infos}
         for name in builtin_checks:
-            kind = "deadlock" if name == "deadlock" else "lockdep" if name.startswith("lockdep") else "check"
+            kind = "deadlock" if name in ("deadlock", "wait_cycle") else \
+                "lockdep" if name.startswith("lockdep") else "check"
             infos.append(N.PropertyInfo(name, kind, True, BUILTIN_DOCS.get(name, "")))
             have.add(name)
         for name in sorted(self.check_props - have):  # user assert names

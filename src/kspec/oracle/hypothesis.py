@@ -111,9 +111,9 @@ def lockstep(data, oracle: Oracle, drivers: Mapping[str, Callable[..., Any]], *,
     run = Lockstep(oracle)
     stimuli = dict(stimuli or {})
     try:
-        while len(run.steps) < max_steps:
+        for _ in range(data.draw(st.integers(0, max_steps))):
             options = _options(oracle, drivers, stimuli, scheduler)
-            if not options or data.draw(_GO_ON) == 0:
+            if not options:
                 break
             choice = options[data.draw(st.integers(0, len(options) - 1))]
             _take(run, choice, drivers, stimuli, scheduler, observe_calls)

@@ -102,6 +102,30 @@ def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
     return Trace(model, tuple(steps), "deadlock"), text
 
 
+def wait_cycle_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
+    """The path to the state, then one blocked attempt per process of the cycle."""
+    model, cm = ex.compiled.model, ex.compiled
+    steps = path_steps(ex, v.state)
+    s = steps[-1].state
+    cycle: list[str] = v.detail  # type: ignore[assignment]
+    if ex.symmetry is not None:  # the concrete state's processes may be others of the orbit
+        from kspec.explicit.explore import wait_cycle
+        succs, bad = cm.expand(s, {"wait_cycle"})
+        cycle = wait_cycle(model, s, succs, [t for t, k in bad if k < 0]) or cycle
+    lines = []
+    for k, who in enumerate(cycle):
+        nxt = cycle[(k + 1) % len(cycle)]
+        p = next(p for p in model.processes if p.name == who)
+        tid = next(i for i, t in enumerate(model.transitions)
+                   if t.pc == (p.pc_slot, s[p.pc_slot]) and cm.attempted(s, i) and not cm.blocks[i](s))
+        locks = [b.lock for b in model.transitions[tid].blockers if s[b.owner_slot] >= 0
+                 and model.pids[s[b.owner_slot]] == nxt]
+        steps.append(TraceStep(tid, s, f"blocked on {', '.join(locks)} ({nxt})"))
+        lines.append(f"  {who} at {p.labels[s[p.pc_slot]]}: waits for {', '.join(locks)}, held by {nxt}")
+    text = "*** DEADLOCK *** (a cycle of lock waits; other processes may still run)\n" + "\n".join(lines)
+    return Trace(model, tuple(steps), "wait cycle"), text
+
+
 def lockdep_traces(ex: Exploration, v: Violation) -> tuple[Trace, str, list[tuple[str, Trace]]]:
     model = ex.compiled.model
     if v.prop == "lockdep_cycle":

@@ -79,9 +79,14 @@ class LockGraph:
     incomplete: list[str]  # configurations stopped by a bound
 
     def cycle_edges(self) -> set[tuple[str, str]]:
-        """Edges that lie on some cycle (both ends in one strongly connected component)."""
-        comp = _scc(self.classes.keys() | {c for e in self.edges for c in e}, self.edges.keys())
-        return {(a, b) for (a, b) in self.edges if comp[a] == comp[b]}
+        """Edges that lie on a cycle of the graph of one configuration (edges
+        of different variants never close a cycle together: no kernel has both)."""
+        out: set[tuple[str, str]] = set()
+        for config in self.explored:
+            edges = [e for e, info in self.edges.items() if config in info["configs"]]
+            comp = _scc({c for e in edges for c in e}, edges)
+            out |= {(a, b) for (a, b) in edges if comp[a] == comp[b]}
+        return out
 
 
 @dataclass(slots=True)

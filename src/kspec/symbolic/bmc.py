@@ -76,7 +76,7 @@ class Search:
             if self.budget.check(self.solver, z3.Or(*terms.values())) != z3.sat:
                 break
             m = self.solver.model()
-            path = decode(m, self.un.states, self.un.acts, k)
+            path = decode(m, self.un, k)
             for key, term in terms.items():
                 if z3.is_true(m.eval(term, model_completion=True)):
                     out[key] = (path, m)
@@ -153,7 +153,7 @@ class _Run:
             kind = self.model.property(prop).kind  # type: ignore[union-attr]
             if kind == "deadlock":
                 m = self.search.fewest_waiting(m, k)
-                path = decode(m, self.search.un.states, self.search.un.acts, k)
+                path = decode(m, self.search.un, k)
             self.hits[key] = (k, path, self._part(by_key[key], m, k, kind))
         for n in self.names:
             if n not in self.verdicts:

@@ -4,14 +4,12 @@
 term, and separately into its *definedness* condition (False where the
 explicit engine raises `EvalError`: a map index outside its keys, division by
 zero, a set element outside its sort), following Python's evaluation order
-(`and`/`or`/`if` short-circuit). Booleans are Z3 Bools, integers Z3 Ints,
-sets bit-vectors of the set sort's size; values are coerced where the IR mixes
-them, as Python does (True == 1).
-
-`Templates` encodes a whole `Model` once over symbolic "current" state
-variables `X` and an action variable `A`: per transition the attempt
-condition (pc and guard), enabledness, check conditions and next-state terms;
-`Unroller` instantiates them for step t by substitution (`x@t`, `act@t`).
+(`and`/`or`/`if` short-circuit). Booleans are Z3 Bools, integers signed
+bit-vectors of one width W with head-room beyond every declared range (so
+that bit-blasting, not linear arithmetic, decides the finite-state queries;
+`bvsdiv`/`bvsrem` truncate toward zero like the explicit engine), sets
+bit-vectors of the set sort's size (narrower than W); values are coerced
+where the IR mixes them, as Python does (True == 1).
 """
 from __future__ import annotations
 
@@ -47,89 +45,102 @@ def width(sort: N.SetSort) -> int:
     return max(sort.size, 1)
 
 
-def as_bool(t):
-    if z3.is_bool(t):
-        return t
-    return t != (z3.BitVecVal(0, t.size()) if z3.is_bv(t) else 0)
+def num_width(slots) -> int:
+    """Bit width of integers: signed, with head-room beyond every declared
+    range and literal, and wider than every set (sets and integers are told
+    apart by width)."""
+    need = 8
+    for s in slots:
+        if isinstance(s.sort, N.IntSort):
+            need = max(need, abs(s.sort.lo).bit_length(), abs(s.sort.hi).bit_length())
+    sets = [width(s.sort) for s in slots if isinstance(s.sort, N.SetSort)]
+    return max(need + 8, 16, max(sets, default=0) + 1)
 
 
-def as_int(t):
-    if z3.is_bool(t):
-        return z3.If(t, z3.IntVal(1), z3.IntVal(0))
-    if z3.is_bv(t):
-        return z3.BV2Int(t)
-    return t
+class Num:
+    """Conversions between Z3 Bools, W-bit signed integers and set bit-vectors."""
 
+    def __init__(self, w: int):
+        self.W = w
 
-def as_bv(t, w: int):
-    if z3.is_bv(t):
-        if t.size() == w:
+    def val(self, v: int):
+        return z3.BitVecVal(v, self.W)
+
+    def is_num(self, t) -> bool:
+        return z3.is_bv(t) and t.size() == self.W
+
+    def is_set(self, t) -> bool:
+        return z3.is_bv(t) and t.size() != self.W
+
+    def as_bool(self, t):
+        if z3.is_bool(t):
             return t
-        return z3.ZeroExt(w - t.size(), t) if t.size() < w else z3.Extract(w - 1, 0, t)
-    if z3.is_bool(t):
-        return z3.If(t, z3.BitVecVal(1, w), z3.BitVecVal(0, w))
-    if z3.is_int_value(t):
-        return z3.BitVecVal(t.as_long(), w)
-    return z3.Int2BV(t, w)
+        return t != z3.BitVecVal(0, t.size())
 
+    def as_num(self, t):
+        if z3.is_bool(t):
+            return z3.If(t, self.val(1), self.val(0))
+        if t.size() == self.W:
+            return t
+        return z3.ZeroExt(self.W - t.size(), t)
 
-def unify(*ts):
-    """Coerce terms to one sort: bit-vectors win, then integers, then Bools."""
-    bvs = [t.size() for t in ts if z3.is_bv(t)]
-    if bvs:
-        return [as_bv(t, max(bvs)) for t in ts]
-    if any(not z3.is_bool(t) for t in ts):
-        return [as_int(t) for t in ts]
-    return list(ts)
+    def as_set(self, t, w: int):
+        if self.is_set(t) and t.size() == w:
+            return t
+        t = self.as_num(t) if z3.is_bool(t) else t
+        if t.size() < w:
+            return z3.ZeroExt(w - t.size(), t)
+        return z3.Extract(w - 1, 0, t) if t.size() > w else t
 
+    def unify(self, *ts):
+        """Coerce terms to one sort: sets win, then integers, then Bools."""
+        sets = [t.size() for t in ts if self.is_set(t)]
+        if sets:
+            return [self.as_set(t, max(sets)) for t in ts]
+        if any(not z3.is_bool(t) for t in ts):
+            return [self.as_num(t) for t in ts]
+        return list(ts)
 
-def coerce(t, sort: N.SlotSort):
-    match sort:
-        case N.BoolSort():
-            return as_bool(t)
-        case N.IntSort():
-            return as_int(t)
-        case N.SetSort():
-            return as_bv(t, width(sort))
-        case _:
-            assert_never(sort)
+    def coerce(self, t, sort: N.SlotSort):
+        match sort:
+            case N.BoolSort():
+                return self.as_bool(t)
+            case N.IntSort():
+                return self.as_num(t)
+            case N.SetSort():
+                return self.as_set(t, width(sort))
+            case _:
+                assert_never(sort)
 
+    def lit(self, v: int, sort: N.SlotSort):
+        match sort:
+            case N.BoolSort():
+                return z3.BoolVal(bool(v))
+            case N.SetSort():
+                return z3.BitVecVal(v, width(sort))
+            case N.IntSort():
+                return self.val(v)
+            case _:
+                assert_never(sort)
 
-def lit_term(v: int, sort: N.SlotSort):
-    match sort:
-        case N.BoolSort():
-            return z3.BoolVal(bool(v))
-        case N.SetSort():
-            return z3.BitVecVal(v, width(sort))
-        case N.IntSort():
-            return z3.IntVal(v)
-        case _:
-            assert_never(sort)
-
-
-def slot_var(slot: N.Slot, name: str):
-    match slot.sort:
-        case N.BoolSort():
-            return z3.Bool(name)
-        case N.IntSort():
-            return z3.Int(name)
-        case N.SetSort():
-            return z3.BitVec(name, width(slot.sort))
-        case _:
-            assert_never(slot.sort)
-
-
-def _tdiv(a, b):
-    """Truncating division (Python `_div`) for b != 0."""
-    qa = z3.If(a >= 0, a, -a) / z3.If(b >= 0, b, -b)
-    return z3.If((a >= 0) == (b >= 0), qa, -qa)
+    def var(self, slot: N.Slot, name: str):
+        match slot.sort:
+            case N.BoolSort():
+                return z3.Bool(name)
+            case N.IntSort():
+                return z3.BitVec(name, self.W)
+            case N.SetSort():
+                return z3.BitVec(name, width(slot.sort))
+            case _:
+                assert_never(slot.sort)
 
 
 class ExprEncoder:
     """Encodes IR expressions over `state` (one Z3 term per slot)."""
 
-    def __init__(self, slots: tuple[N.Slot, ...], state):
+    def __init__(self, slots: tuple[N.Slot, ...], state, num: Num):
         self.slots = slots
+        self.n = num
         self.state = state
         self._val: dict[int, object] = {}
         self._def: dict[int, object] = {}
@@ -145,7 +156,7 @@ class ExprEncoder:
         return r
 
     def boolean(self, e: N.Expr):
-        return as_bool(self.value(e))
+        return self.n.as_bool(self.value(e))
 
     def defined(self, e: N.Expr):
         k = id(e)
@@ -157,7 +168,7 @@ class ExprEncoder:
     def _value(self, e: N.Expr):
         match e:
             case N.Lit(value=v, sort=sort):
-                return lit_term(v, sort)
+                return self.n.lit(v, sort)
             case N.Var(slot=i):
                 return self.state[i]
             case N.Select(options=opts, index=idx, offset=off):
@@ -169,33 +180,35 @@ class ExprEncoder:
             case N.Or(args=args):
                 return z3.Or(*[self.boolean(a) for a in args]) if args else z3.BoolVal(False)
             case N.Ite(cond=c, then=a, else_=b):
-                ta, tb = unify(self.value(a), self.value(b))
+                ta, tb = self.n.unify(self.value(a), self.value(b))
                 return z3.If(self.boolean(c), ta, tb)
             case N.Cmp(op=op, left=a, right=b):
                 return self._cmp(op, self.value(a), self.value(b))
             case N.Arith(op=op, left=a, right=b):
-                return self._arith(op, as_int(self.value(a)), as_int(self.value(b)))
+                return self._arith(op, self.n.as_num(self.value(a)), self.n.as_num(self.value(b)))
             case N.SetLit(elems=elems, sort=sort):
                 return self._setlit(elems, sort)
             case N.Member(elem=x, set=st, sort=sort):
                 return self._member(x, st, sort)
             case N.SetOp(op=op, left=a, right=b, sort=sort):
-                ta, tb = unify(as_bv(self.value(a), width(sort)), as_bv(self.value(b), width(sort)))
+                ta, tb = self.n.as_set(self.value(a), width(sort)), self.n.as_set(self.value(b), width(sort))
                 if op == "union":
                     return ta | tb
                 if op == "diff":
                     return ta & ~tb
                 return ta & tb
             case N.Size(set=st, sort=sort):
-                t = as_bv(self.value(st), width(sort))
-                return z3.Sum([z3.If(z3.Extract(k, k, t) == 1, z3.IntVal(1), z3.IntVal(0))
-                               for k in range(t.size())])
+                t = self.n.as_set(self.value(st), width(sort))
+                out = self.n.val(0)
+                for k in range(t.size()):
+                    out = out + z3.ZeroExt(self.n.W - 1, z3.Extract(k, k, t))
+                return out
             case _:
                 assert_never(e)
 
     def _select(self, opts, idx, off):
-        k = as_int(self.value(idx))
-        vals = unify(*[self.value(o) for o in opts])
+        k = self.n.as_num(self.value(idx))
+        vals = self.n.unify(*[self.value(o) for o in opts])
         n = len(vals)
         safe = self._safe_select(idx, off, n)
         out = vals[-1]
@@ -212,9 +225,9 @@ class ExprEncoder:
 
     def _cmp(self, op, a, b):
         if op in ("==", "!="):
-            ta, tb = unify(a, b)
+            ta, tb = self.n.unify(a, b)
             return ta == tb if op == "==" else ta != tb
-        ta, tb = as_int(a), as_int(b)
+        ta, tb = self.n.as_num(a), self.n.as_num(b)
         return {"<": ta < tb, "<=": ta <= tb, ">": ta > tb, ">=": ta >= tb}[op]
 
     def _arith(self, op, a, b):
@@ -225,9 +238,9 @@ class ExprEncoder:
         if op == "*":
             return a * b
         if op == "/":
-            return _tdiv(a, b)
+            return a / b  # bvsdiv truncates toward zero, as `_div`
         if op == "%":
-            return a - _tdiv(a, b) * b
+            return z3.SRem(a, b)  # the sign of a, as `_mod`
         raise ValueError(f"unknown arithmetic operator {op}")
 
     def _setlit(self, elems, sort: N.SetSort):
@@ -238,7 +251,7 @@ class ExprEncoder:
             if isinstance(x, N.Lit):
                 bits |= 1 << (x.value - sort.lo)
                 continue
-            v = as_int(self.value(x))
+            v = self.n.as_num(self.value(x))
             t = z3.BitVecVal(0, w)
             for k in range(sort.size - 1, -1, -1):
                 t = z3.If(v == sort.lo + k, z3.BitVecVal(1 << k, w), t)
@@ -249,11 +262,11 @@ class ExprEncoder:
         return z3.simplify(out) if not terms else out
 
     def _member(self, x, st, sort: N.SetSort):
-        s = as_bv(self.value(st), width(sort))
+        s = self.n.as_set(self.value(st), width(sort))
         if isinstance(x, N.Lit):
             k = x.value - sort.lo
             return z3.Extract(k, k, s) == 1 if 0 <= k < sort.size else z3.BoolVal(False)
-        v = as_int(self.value(x))
+        v = self.n.as_num(self.value(x))
         return z3.Or(*[z3.And(v == sort.lo + k, z3.Extract(k, k, s) == 1) for k in range(sort.size)]) \
             if sort.size else z3.BoolVal(False)
 
@@ -264,7 +277,7 @@ class ExprEncoder:
                 return True
             case N.Select(options=opts, index=idx, offset=off):
                 n = len(opts)
-                k = as_int(self.value(idx))
+                k = self.n.as_num(self.value(idx))
                 rng = (k - off < n) if self._safe_select(idx, off, n) else z3.And(k >= off, k - off < n)
                 return d_and(*[self.defined(o) for o in opts], self.defined(idx), rng)
             case N.Not(arg=a):
@@ -280,14 +293,14 @@ class ExprEncoder:
             case N.Cmp(left=a, right=b) | N.SetOp(left=a, right=b):
                 return d_and(self.defined(a), self.defined(b))
             case N.Arith(op=op, left=a, right=b):
-                nz = as_int(self.value(b)) != 0 if op in ("/", "%") else True
+                nz = self.n.as_num(self.value(b)) != 0 if op in ("/", "%") else True
                 return d_and(self.defined(a), self.defined(b), nz)
             case N.SetLit(elems=elems, sort=sort):
                 conds = []
                 for x in elems:
                     if isinstance(x, N.Lit):
                         continue
-                    v = as_int(self.value(x))
+                    v = self.n.as_num(self.value(x))
                     conds += [self.defined(x), z3.And(v >= sort.lo, v < sort.lo + sort.size)]
                 return d_and(*conds)
             case N.Member(elem=x, set=st):

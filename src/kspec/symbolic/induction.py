@@ -121,7 +121,7 @@ def _step(tm: Templates, bad: dict, res: Induction, open_: list, k: int, budget:
                 res.obligations.append(Obligation(f"step_k{k}", list(solver.assertions()) + hyp + [goal]))
             return
         m = solver.model()
-        path = decode(m, un.states, un.acts, k)
+        path = decode(m, un, k)
         failing = [c for c in cands if z3.is_true(m.eval(un.at(bad[c], k), model_completion=True))]
         for c in failing:
             res.ctis[c] = Cti(k, path, _part(tm, c, m, un, k))

@@ -7,6 +7,7 @@ check's firing condition, the next value of every slot (an if-then-else over
 the transitions that write it; the frame is the fall-through `X[i]`) and the
 evaluation-error condition of the explicit engine's `expand`.
 `Unroller` instantiates templates at step t (`x@t`, `act@t`) by substitution.
+The action variable is a bit-vector numbering the transitions.
 
 `targets(model, props, tm)` turns each property into *targets*: state
 predicates whose reachability decides it (an invariant's negation, a
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import z3
 
 from kspec.ir import nodes as N
-from kspec.symbolic.encode import ExprEncoder, coerce, d_and, d_or, lit_term, slot_var, to_z3
+from kspec.symbolic.encode import ExprEncoder, Num, d_and, d_or, num_width, to_z3
 
 LOCKDEP = ("lockdep_cycle", "lockdep_recursion", "lockdep_irq")
 
@@ -27,14 +28,16 @@ LOCKDEP = ("lockdep_cycle", "lockdep_recursion", "lockdep_irq")
 class Templates:
     def __init__(self, model: N.Model, active: set[str]):
         self.model = model
-        self.X = [slot_var(s, f"{s.name}@cur") for s in model.slots]
-        self.A = z3.Int("act@cur")
-        self.enc = ExprEncoder(model.slots, self.X)
+        self.num = Num(num_width(model.slots))
+        self.X = [self.num.var(s, f"{s.name}@cur") for s in model.slots]
+        self.act_width = max(1, len(model.transitions).bit_length())
+        self.A = z3.BitVec("act@cur", self.act_width)
+        self.enc = ExprEncoder(model.slots, self.X, self.num)
         enc = self.enc
         self.attempted, self.enabled, self.errors = [], [], []
         self.checks: list[list[z3.BoolRef]] = []
         for t in model.transitions:
-            pc = True if t.pc is None else self.X[t.pc[0]] == coerce(z3.IntVal(t.pc[1]), model.slots[t.pc[0]].sort)
+            pc = True if t.pc is None else self.X[t.pc[0]] == self.num.lit(t.pc[1], model.slots[t.pc[0]].sort)
             g = enc.boolean(t.guard)
             att = d_and(pc, enc.defined(t.guard), g)
             b = enc.boolean(t.block)
@@ -73,7 +76,7 @@ class Templates:
         for tid in range(len(self.model.transitions) - 1, -1, -1):
             for slot, e in self.model.transitions[tid].updates:
                 if slot == i:
-                    out = z3.If(self.A == tid, coerce(self.enc.value(e), sort), out)
+                    out = z3.If(self.A == tid, self.num.coerce(self.enc.value(e), sort), out)
         return out
 
     # ---- state predicates over X ----------------------------------------------------
@@ -93,17 +96,20 @@ class Templates:
         return z3.And(z3.Not(z3.Or(*self.enabled)) if self.enabled else z3.BoolVal(True),
                       z3.Or(*self.running()) if self.model.processes else z3.BoolVal(False))
 
-    def waiting(self) -> z3.ArithRef:
+    def waiting(self) -> z3.BitVecRef:
         """Processes that would show a blocked attempt in a deadlock report."""
         terms = []
         for p, run in zip(self.model.processes, self.running()):
             att = [a for a, t in zip(self.attempted, self.model.transitions) if t.pc and t.pc[0] == p.pc_slot]
             if att:
-                terms.append(z3.If(z3.And(run, z3.Or(*att)), 1, 0))
-        return z3.Sum(terms) if terms else z3.IntVal(0)
+                terms.append(z3.If(z3.And(run, z3.Or(*att)), self.num.val(1), self.num.val(0)))
+        out = self.num.val(0)
+        for t in terms:
+            out = out + t
+        return out
 
     def init(self) -> z3.BoolRef:
-        return z3.And(*[x == lit_term(v, s.sort) for x, v, s in zip(self.X, self.model.init, self.model.slots)]) \
+        return z3.And(*[x == self.num.lit(v, s.sort) for x, v, s in zip(self.X, self.model.init, self.model.slots)]) \
             if self.X else z3.BoolVal(True)
 
 
@@ -119,8 +125,8 @@ class Unroller:
     def state(self, t: int) -> list:
         while len(self.states) <= t:
             k = len(self.states)
-            self.states.append([slot_var(s, f"{self.prefix}{s.name}@{k}") for s in self.tm.model.slots])
-            self.acts.append(z3.Int(f"{self.prefix}act@{k}"))
+            self.states.append([self.tm.num.var(s, f"{self.prefix}{s.name}@{k}") for s in self.tm.model.slots])
+            self.acts.append(z3.BitVec(f"{self.prefix}act@{k}", self.tm.act_width))
         return self.states[t]
 
     def at(self, term, t: int):
@@ -134,12 +140,12 @@ class Unroller:
         n = len(tm.model.transitions)
         if n == 0:
             return z3.BoolVal(False)
-        a = self.acts[t] if len(self.acts) > t else (self.state(t), self.acts[t])[1]
         nxt = self.state(t + 1)
+        a = self.acts[t]
         sel = tm.enabled[-1]
         for tid in range(n - 2, -1, -1):
             sel = z3.If(tm.A == tid, tm.enabled[tid], sel)
-        parts = [a >= 0, a < n, self.at(sel, t)]
+        parts = [z3.ULT(a, n), self.at(sel, t)]
         parts += [y == self.at(e, t) for y, e in zip(nxt, tm.next)]
         return z3.And(*parts)
 

@@ -39,18 +39,21 @@ class Path:
     tids: list[int]
 
 
-def decode_value(m: z3.ModelRef, var) -> int:
+def decode_value(m: z3.ModelRef, var, signed_width: int = 0) -> int:
+    """A Bool as 0/1, a W-bit integer as signed, anything else unsigned."""
     v = m.eval(var, model_completion=True)
     if z3.is_true(v):
         return 1
     if z3.is_false(v):
         return 0
-    return v.as_long()
+    return v.as_signed_long() if v.size() == signed_width else v.as_long()
 
 
-def decode(m: z3.ModelRef, states: list[list], acts: list, k: int, start: int = 0) -> Path:
-    sts = [tuple(decode_value(m, x) for x in states[t]) for t in range(start, k + 1)]
-    return Path(sts, [decode_value(m, acts[t]) for t in range(start, k)])
+def decode(m: z3.ModelRef, un, k: int) -> Path:
+    """The path s0 .. sk of an `Unroller`'s variables in a model."""
+    w = un.tm.num.W
+    sts = [tuple(decode_value(m, x, w) for x in un.states[t]) for t in range(k + 1)]
+    return Path(sts, [decode_value(m, un.acts[t]) for t in range(k)])
 
 
 def _safe(f, s) -> bool:
