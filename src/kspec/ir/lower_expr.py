@@ -185,6 +185,8 @@ class ExprMixin:
                 return self.tr_ite(c, a, b, e.span, ctx)
             case A.Quant():
                 return self.tr_quant(e, ctx)
+            case A.SetComp():
+                return self.tr_setcomp(e, ctx)
         raise err(D.INTERNAL_ERROR, f"unhandled expression {type(e).__name__}", getattr(e, "span", None))
 
     def tr_setlit(self, items, span, ctx: Ctx) -> Scalar:
@@ -373,6 +375,30 @@ class ExprMixin:
                 total = mk_arith("+", total, mk_ite(part, lit(1), lit(0)))
             return Scalar(total, TInt(0, len(parts)))
         return Scalar(mk_and(*parts) if e.kind == "forall" else mk_or(*parts), TBool())
+
+    def tr_setcomp(self, e: A.SetComp, ctx: Ctx) -> Scalar:
+        """{elem for x in S if P}: the union of {elem} over the x that qualify."""
+        parts = []
+        for val, member in self.binder_values(e.domain, ctx):
+            sub = ctx.child(**{e.name: val})
+            cond = member if e.cond is None else mk_and(member, self.boolean(e.cond, sub))
+            if cond == N.FALSE:
+                continue
+            elem = self.scalar(self.tr(e.elem, sub), e.elem.span, "a set element")
+            if not is_finite_scalar(elem.type):
+                raise err(D.SORT_MISMATCH, f"set elements must be of a finite type, not `{elem.type}`", e.elem.span)
+            parts.append((cond, elem))
+        if not parts:
+            return Scalar(N.SetLit((), N.SetSort(0)), TSet(TNone()))
+        t = parts[0][1].type
+        if isinstance(t, TInt):
+            t = TInt(min(p.type.lo for _, p in parts), max(p.type.hi for _, p in parts))  # type: ignore
+        sort = slot_sort(TSet(t))
+        out: N.Expr = N.SetLit((), sort)  # type: ignore[arg-type]
+        for cond, elem in parts:
+            one = N.SetLit((elem.expr,), sort)  # type: ignore[arg-type]
+            out = N.SetOp("union", out, mk_ite(cond, one, N.SetLit((), sort)), sort)  # type: ignore[arg-type]
+        return Scalar(out, TSet(t))
 
     def binder_values(self, dom: A.Expr, ctx: Ctx) -> list[tuple[Scalar, N.Expr]]:
         """Values a quantified or chosen name ranges over, with membership conditions."""

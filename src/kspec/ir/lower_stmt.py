@@ -85,6 +85,8 @@ def _mergeable(stmts) -> bool:
             continue
         if isinstance(st, A.If) and _mergeable(st.then) and _mergeable(st.else_):
             continue
+        if isinstance(st, A.Foreach) and _mergeable(st.body):
+            continue
         return False
     return True
 
@@ -160,6 +162,8 @@ class StmtMixin:
             case A.Start(process=name, index=idx):
                 self.exec_start(name, idx, st.span, p, ctx)
                 return [p]
+            case A.Foreach():
+                return [self.exec_foreach(st, p, actor)]
             case A.Emit():
                 self.exec_emit(st, p, ctx)
                 return [p]
@@ -182,6 +186,27 @@ class StmtMixin:
         path whose updates are conditional (no extra transitions)."""
         return self.merge_branches(p, [(cond, lambda q: self.exec_block(a, [q], actor)),
                                        (mk_not(cond), lambda q: self.exec_block(b, [q], actor))])
+
+    def exec_foreach(self, st: A.Foreach, p: Path, actor: Actor) -> Path:
+        """Each element in turn: its statements apply where the element is in
+        the domain and the `where` condition holds (conditional updates)."""
+        if not _mergeable(st.body):
+            raise err(D.STATEMENT_NOT_ALLOWED, "a `foreach` body may only assign, check and release: no "
+                      "acquire, await, choose, either, goto, done or emit", st.span)
+        for val, member in self.binder_values(st.domain, self.ctx_for(p, actor)):
+            p.scope[st.name] = val
+            cond = member
+            if st.where is not None:
+                cond = mk_and(cond, self.boolean(st.where, self.ctx_for(p, actor)))
+            if cond == N.FALSE:
+                continue
+            if cond == N.TRUE:
+                [p] = self.exec_block(st.body, [p], actor)
+            else:
+                p = self.merge_branches(p, [(cond, lambda q: self.exec_block(st.body, [q], actor)),
+                                            (mk_not(cond), lambda q: [q])])
+        p.scope.pop(st.name, None)
+        return p
 
     def merge_branches(self, p: Path, branches) -> Path:
         """Run each (condition, body) on a copy of p that assumes its condition

@@ -159,7 +159,18 @@ class Quant:
     span: Span | None = _span()
 
 
-Expr = (IntLit | BoolLit | NoneLit | SelfRef | VariantRef | Name | SetLit | RecordLit
+@dataclass(frozen=True, slots=True)
+class SetComp:
+    """{elem for name in domain if cond}"""
+
+    elem: "Expr"
+    name: str
+    domain: "Expr"
+    cond: "Expr | None"
+    span: Span | None = _span()
+
+
+Expr = (SetComp | IntLit | BoolLit | NoneLit | SelfRef | VariantRef | Name | SetLit | RecordLit
         | Index | Field | Call | Unary | Binary | Ite | Quant)
 
 
@@ -257,7 +268,19 @@ class Emit:
     span: Span | None = _span()
 
 
-Stmt = Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start | Emit
+@dataclass(frozen=True, slots=True)
+class Foreach:
+    """foreach name in domain where cond { stmts }: the statements for every
+    element (in order), within one step."""
+
+    name: str
+    domain: Expr
+    where: Expr | None
+    body: tuple["Stmt", ...]
+    span: Span | None = _span()
+
+
+Stmt = Foreach | Assign | If | Either | Await | Choose | Primitive | TryLock | Goto | Done | Skip | Assert | Start | Emit
 
 
 @dataclass(frozen=True, slots=True)

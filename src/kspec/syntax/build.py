@@ -263,6 +263,14 @@ class _Builder(Transformer):
         return A.Start(str(c[0]), c[1], span=self._span(meta))
 
     @v_args(meta=True)
+    def foreach_stmt(self, meta, c):
+        return A.Foreach(str(c[0]), c[1], c[2], c[3], span=self._span(meta))
+
+    @v_args(meta=True)
+    def set_comp(self, meta, c):
+        return A.SetComp(c[0], str(c[1]), c[2], c[3], span=self._span(meta))
+
+    @v_args(meta=True)
     def emit_stmt(self, meta, c):
         name = str(c[0])
         args = tuple(x for x in c[1:-1] if x is not None)
