@@ -217,6 +217,9 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
             return canon(applies[tid](x))
     store = make_store(limits.store, init, apply, limits.bitstate_bits)
     add = store.add
+    index = getattr(store, "index", None)
+    if index is not None:
+        st_states, st_parent, st_via = store.states, store.parent, store.via
     found: dict[str, Violation] = {}
     coverage = [0] * len(model.transitions)
     invariants = [(n, f) for n, f, _ in cm.invariants if n in active]
@@ -276,13 +279,25 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                         found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)
                     continue
                 fired += len(succs)
-                for tid, ns in succs:
-                    coverage[tid] += 1
-                    if canon is not None:
-                        ns = canon(ns)
-                    k = add(ns, idx, tid)
-                    if k is not None:
-                        nxt.append((k, ns))
+                if index is not None:  # full store, inlined: the hot loop of the engine
+                    for tid, ns in succs:
+                        coverage[tid] += 1
+                        if canon is not None:
+                            ns = canon(ns)
+                        if ns not in index:
+                            k = index[ns] = len(st_states)
+                            st_states.append(ns)
+                            st_parent.append(idx)
+                            st_via.append(tid)
+                            nxt.append((k, ns))
+                else:
+                    for tid, ns in succs:
+                        coverage[tid] += 1
+                        if canon is not None:
+                            ns = canon(ns)
+                        k = add(ns, idx, tid)
+                        if k is not None:
+                            nxt.append((k, ns))
                 if len(store) >= limits.max_states:
                     raise _Bound(f"state bound {limits.max_states} reached")
             if lockdep is not None:
