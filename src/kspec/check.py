@@ -75,10 +75,7 @@ def verdict_for(ex: Exploration, info: N.PropertyInfo) -> Verdict:
         extra = tuple(extra_list)
         msg = report.splitlines()[0]
     else:  # evaluation error
-        steps = narrate.path_steps(ex, v.state)
-        from kspec.report.trace import Trace
-        trace = Trace(ex.compiled.model, tuple(steps), f"evaluation error: {v.detail}")
-        report = f"an expression cannot be evaluated in the last state: {v.detail}"
+        trace, report = narrate.error_trace(ex, v)
         msg = report
     return Verdict(info.name, info.kind, VIOLATED, length=v.length, trace=trace, message=msg, report=report,
                    extra_traces=extra, states=n)

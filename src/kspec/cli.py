@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         outcome = Outcome(EXIT_USAGE, diagnostics=[D.diag(D.USAGE_ERROR, str(e), hint="see `kspec --help` or "
                                                               "`kspec COMMAND --help`")])
+    except SystemExit as e:  # --help and --version print and exit through argparse
+        return int(e.code or 0) if isinstance(e.code, int) or e.code is None else EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a kspec bug: say so with a code, never a bare traceback

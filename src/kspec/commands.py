@@ -8,7 +8,7 @@ import sys
 
 from kspec import verdict as V
 from kspec.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Outcome, UsageError, parse_consts
-from kspec.config import ModelFile, load_model_file
+from kspec.config import ModelFile, key_span, load_model_file
 from kspec.pipeline import build_model
 from kspec.report import diagnostics as D
 from kspec.report.diagnostics import Span, has_errors
@@ -44,6 +44,19 @@ def _model_file_for(path: str, args) -> tuple[ModelFile | None, list]:
     return ModelFile(path, path, args.variant, constants=tuple(consts.items())), []
 
 
+def _locate_in_model_file(d, mf: ModelFile):
+    """A diagnostic about a model-file setting (an undeclared constant, an
+    unknown variant or symmetric sort) without a location points at its key."""
+    import re
+    from dataclasses import replace
+    if d.span is not None or not mf.path.endswith(".toml"):
+        return d
+    m = re.search(r"`([^`]+)`", d.message)
+    key = "variant" if d.code == D.UNKNOWN_VARIANT else "symmetric" if "symmetric" in d.message else \
+        (m.group(1) if m else "spec")
+    return replace(d, span=key_span(mf.path, key))
+
+
 def _select_properties(mf: ModelFile, model, cli_props: list[str]) -> tuple[list[str], list]:
     names = [p.name for p in model.properties]
     diags = []
@@ -54,7 +67,8 @@ def _select_properties(mf: ModelFile, model, cli_props: list[str]) -> tuple[list
                 diags.append(D.diag(D.MODEL_UNKNOWN_PROPERTY, f"`{n}` ({src}) is not a property of "
                                     f"`{model.spec_name}`" + (f" in variant `{model.variant}`" if model.variant
                                                               else ""),
-                                    Span(mf.path, 1, 1), hint=D.did_you_mean(n, names)))
+                                    key_span(mf.path, n) if mf.path.endswith(".toml") else None,
+                                    hint=D.did_you_mean(n, names)))
     chosen = [n for n in names if (not mf.only or n in mf.only) and n not in mf.disable]
     if cli_props:
         chosen = [n for n in chosen if n in cli_props]
@@ -92,7 +106,8 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         getattr(args, "symmetric", ()))
     mr = build_model(mf.spec_path, variant=mf.variant, constants=dict(mf.constants), symmetric=symmetric)
     out.sources.update(mr.sources)
-    out.diagnostics.extend(d for d in mr.diagnostics if d not in out.diagnostics)
+    diags = [_locate_in_model_file(d, mf) for d in mr.diagnostics]
+    out.diagnostics.extend(d for d in diags if d not in out.diagnostics)
     if mr.model is None:
         return EXIT_USAGE, [], None
     model = mr.model
@@ -103,8 +118,12 @@ def _check_one(path: str, args, traces: str, out: Outcome):
     engine = args.engine or mf.engine
     if engine == "bmc":
         from kspec.symbolic.bmc import check_bmc  # imports z3 only when asked for
-        result = check_bmc(model, props, depth=args.depth if args.depth is not None else mf.depth,
-                           timeout=args.timeout)
+        try:
+            result = check_bmc(model, props, depth=args.depth if args.depth is not None else mf.depth,
+                               timeout=args.timeout)
+        except D.KspecError as e:  # KS9002: a Z3 counterexample that the explicit engine rejects
+            out.diagnostics.extend(e.diagnostics)
+            return EXIT_USAGE, [], None
     else:
         from kspec.check import check_explicit
         from kspec.explicit.explore import Limits
@@ -200,7 +219,7 @@ def _detail(v: V.Verdict) -> str:
         parts.append(v.report)
     for title, tr in v.extra_traces:
         parts.append(f"\n[{title}]\n" + render_interleaving(tr))
-    if v.trace is not None:
+    if v.trace is not None and not v.extra_traces:  # with extra traces, the main one is among them
         parts.append("\n" + render_interleaving(v.trace))
         parts.append("\n" + render_states(v.trace))
     return "\n".join(parts)
@@ -242,7 +261,7 @@ def cmd_replay(args) -> Outcome:
     out.text.append(render_interleaving(res.trace))
     out.json = {"trace": args.trace, "allowed": True, "length": res.trace.length,
                 "violations": [{"property": p, "step": s, "message": m} for p, s, m in res.violations]}
-    return out
+    return out  # exit 0: the trace is a behaviour of the model (the properties it violates are listed)
 
 
 def cmd_simulate(args) -> Outcome:

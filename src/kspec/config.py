@@ -47,10 +47,19 @@ class ModelFile:
 
 
 def _line_of(text: str, key: str) -> int:
-    m = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.M)
+    m = re.search(rf"^[ \t]*\"?{re.escape(key)}\"?[ \t]*=", text, re.M)
     if m is None:
-        m = re.search(rf"^\s*\[{re.escape(key)}\]", text, re.M)
+        m = re.search(rf"^[ \t]*\[{re.escape(key)}\]", text, re.M)
     return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def key_span(path: str, key: str) -> Span:
+    """Where `key` is set in the model file (line 1 if it cannot be found)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return Span(path, _line_of(f.read(), key), 1)
+    except OSError:
+        return Span(path, 1, 1)
 
 
 def _bad(path: str, text: str, key: str, msg: str, hint: str | None = None) -> KspecError:

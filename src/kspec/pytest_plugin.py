@@ -128,7 +128,8 @@ class OracleFactory:
         for k, oracle in enumerate(self.oracles):
             path = os.path.join(d, f"{base}{'' if len(self.oracles) == 1 else f'.{k}'}.jsonl")
             oracle.write_trace(path)
-            lines.append(f"{oracle.count} events observed by {oracle!r}; replay with:\n    "
+            refused = " and the one refused" if oracle.last_rejected is not None else ""
+            lines.append(f"{oracle.count} events observed{refused} by {oracle!r}; replay with:\n    "
                          + oracle.replay_command(path))
         self._dumped = "\n".join(lines)
         return self._dumped

@@ -109,6 +109,9 @@ def replay_states(model: N.Model, states: list[tuple], actions: list, path: str 
     for k in range(1, len(states)):
         s, ns = states[k - 1], states[k]
         tid = _find_step(cm, s, ns, actions[k] if k < len(actions) else None, last=k == len(states) - 1)
+        if tid is None and ns == s and _someone_waits(cm, s):
+            steps.append(TraceStep(None, s, "blocked, await never true", actor=str(actions[k] or "")))
+            continue
         if tid is None:
             return ReplayResult(None, violations, [D.diag(
                 D.CONFORMANCE_REJECTED, f"step {k} is not a transition of the model"
@@ -128,15 +131,28 @@ def replay_states(model: N.Model, states: list[tuple], actions: list, path: str 
     return ReplayResult(Trace(model, tuple(steps), "replayed"), violations)
 
 
+def _someone_waits(cm, s) -> bool:
+    """Some unfinished process has no step it could take in s."""
+    model = cm.model
+    for p in model.processes:
+        if s[p.pc_slot] < p.done_value and not any(
+                cm.enabled(s, i) for i, t in enumerate(model.transitions) if t.pc == (p.pc_slot, s[p.pc_slot])):
+            return True
+    return False
+
+
 def _find_step(cm, s, ns, action: str | None, last: bool) -> int | None:
+    """A transition taking s to ns, or, when ns == s, one attempted but
+    blocked there (counterexamples show blocked attempts, e.g. each waiter
+    of a deadlock, as steps that leave the state unchanged)."""
     cands = []
     for tid, t in enumerate(cm.model.transitions):
         if not cm.attempted(s, tid):
             continue
         if cm.blocks[tid](s) and cm.applies[tid](s) == ns:
             cands.append(tid)
-        elif last and ns == s and not cm.blocks[tid](s):
-            cands.append(tid)  # a blocked attempt ends the trace
+        elif ns == s and not cm.blocks[tid](s):
+            cands.append(tid)
     if action:
         named = [t for t in cands if cm.model.transitions[t].name == action]
         if named:

@@ -268,7 +268,11 @@ def _expand_source(model: N.Model, ec: ExprCompiler, lockdep: bool = True) -> st
             if key in seen:
                 continue
             seen.add(key)
-            out.append(f"{inner}if {c.prop!r} in active and {bad}: bad.append(({tid}, {k}))")
+            if c.error:  # an erroneous step: never a deadlock state, whether or not it is reported
+                out.append(f"{inner}if {bad}: bad.append(({tid}, -2))" + (
+                    f"; {c.prop!r} in active and bad.append(({tid}, {k}))"))
+            else:
+                out.append(f"{inner}if {c.prop!r} in active and {bad}: bad.append(({tid}, {k}))")
         if lockdep:
             _lockdep_lines(t, tid, ec, inner, out, seen, g)
         b = ec.src(t.block)

@@ -252,15 +252,20 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                 if depth >= limits.max_depth:
                     complete, reason = False, f"depth bound {limits.max_depth} reached"
                     continue
+                erroneous = False  # some step from s is an error: s is no deadlock
                 try:
                     succs, bad = expand(s, undecided, ld_arg)
                 except (EvalError, IndexError, ValueError, ZeroDivisionError) as e:
                     if "range" in active and "range" not in found:
                         found["range"] = Violation("range", "error", idx, depth + 1, None, str(e))
                     succs, bad = _expand_slowly(cm, s, undecided), []
+                    erroneous = True
                 blocked = None
                 for tid, k in bad:
                     if k < 0:
+                        if k == -2:
+                            erroneous = True
+                            continue
                         blocked = blocked or []
                         blocked.append(tid)
                         continue
@@ -275,7 +280,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                 if lockdep is not None and lockdep.events:
                     lockdep.consume(idx, depth)
                 if not succs:
-                    if check_deadlock and "deadlock" not in found and any(s[p] < d for p, d in running):
+                    if check_deadlock and not erroneous and "deadlock" not in found and \
+                            any(s[p] < d for p, d in running):
                         found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)
                     continue
                 fired += len(succs)

@@ -26,6 +26,7 @@ from kspec.report.diagnostics import Diagnostic, DiagnosticSink, KspecError, did
 from kspec.syntax import ast as A
 
 MAX_SLOTS = 20_000
+MAX_DOMAIN = 100_000
 MAX_TRANSITIONS = 200_000
 CONTEXTS = ("process", "softirq", "hardirq")
 LOCK_KINDS = ("mutex", "spinlock", "ww_mutex")
@@ -99,6 +100,8 @@ class Lowerer(ExprMixin, StmtMixin):
         self.transitions: list[N.Transition] = []
         self.step_edges: dict[tuple[str, int], set[int]] = {}
         self.decl_names: dict[str, A.Decl] = {}
+        self.state_names = {d.name for d in spec.decls if isinstance(d, (A.VarDecl, A.LockDecl, A.ObjectDecl,
+                                                                            A.ProcessDecl))}
         self.cur_span = None  # initial value being laid out, for diagnostics
         self.consts_ready = False  # `@when` conditions can be evaluated
         self.symmetric: list[tuple[str, int]] = []
@@ -196,6 +199,7 @@ class Lowerer(ExprMixin, StmtMixin):
         return bool(v.expr.value)
 
     def declare(self, name: str, d, span) -> None:
+        check_not_keyword(name, span)
         if name in self.decl_names or name in self.enum_members:
             raise err(D.DUPLICATE_NAME, f"`{name}` is already defined", span,
                       notes=[f"first defined at {self.decl_names[name].span}"] if name in self.decl_names
@@ -267,6 +271,10 @@ class Lowerer(ExprMixin, StmtMixin):
                 a, b = self.const_int(lo), self.const_int(hi)
                 if b < a:
                     raise err(D.EMPTY_SORT, f"range {a}..{b} is empty", t.span)
+                if b - a >= MAX_DOMAIN:
+                    raise err(D.SPEC_TOO_LARGE, f"range {a}..{b} has more than {MAX_DOMAIN} values", t.span,
+                              hint="finite-state checking needs small sorts; is a constant much larger "
+                              "than intended?")
                 return TInt(a, b)
             case A.NamedType(name=name):
                 self.used_names.add(name)
@@ -307,7 +315,7 @@ class Lowerer(ExprMixin, StmtMixin):
     def new_slot(self, name: str, sort: N.SlotSort, group: str, kind: str, init: int, address: tuple = (),
                  sym: tuple = ()) -> int:
         if len(self.slots) >= MAX_SLOTS:
-            raise err(D.SPEC_TOO_LARGE, f"the state has more than {MAX_SLOTS} slots", None)
+            raise err(D.SPEC_TOO_LARGE, f"the state has more than {MAX_SLOTS} slots", self.cur_span)
         self.slots.append(N.Slot(name, sort, group, kind, address, sym))
         self.init.append(init)
         return len(self.slots) - 1
@@ -371,6 +379,7 @@ class Lowerer(ExprMixin, StmtMixin):
 
     def declare_lock(self, d: A.LockDecl) -> None:
         self.declare(d.name, d, d.span)
+        self.cur_span = d.span
         if d.kind not in LOCK_KINDS:
             raise err(D.UNKNOWN_LOCK_KIND, f"unknown lock kind `{d.kind}`", d.span,
                       hint=did_you_mean(d.kind, LOCK_KINDS) or "use mutex, spinlock or ww_mutex")
@@ -381,6 +390,7 @@ class Lowerer(ExprMixin, StmtMixin):
 
     def declare_object(self, d: A.ObjectDecl) -> None:
         self.declare(d.name, d, d.span)
+        self.cur_span = d.span
         it = self.resolve_type(d.param.type)
         if not is_finite_scalar(it):
             raise err(D.INFINITE_SORT, "an object index must be a finite sort", d.span)
@@ -733,6 +743,22 @@ class Lowerer(ExprMixin, StmtMixin):
             symmetric=tuple(self.symmetric),
             pid_addresses=tuple(self.slots[p.pc_slot].address for p in self.proc_instances)
             + tuple(() for _ in self.action_pids))
+
+
+# Words of expressions and statements: a name spelt like one could not be
+# used where it matters. Declaration words (map, set, lock, object, ...) may
+# still name things, as the grammar never expects them where a name can go.
+KEYWORDS = frozenset("""
+    forall exists count for if then else and or not in notin true false none self variant bool
+    either await choose where while goto done skip assert start emit foreach trylock might_sleep
+    acquire acquire_bh acquire_irq release release_bh release_irq alloc get put free use
+    assert_held assert_not_held
+""".split())
+
+
+def check_not_keyword(name: str, span) -> None:
+    if name in KEYWORDS:
+        raise err(D.DUPLICATE_NAME, f"`{name}` is a keyword and cannot name a declaration", span)
 
 
 def _mentioned_names(node, out: set[str] | None = None) -> set[str]:

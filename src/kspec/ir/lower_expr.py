@@ -114,6 +114,8 @@ class ExprMixin:
         if name in self.types:
             raise err(D.SORT_MISMATCH, f"`{name}` is a type, not a value", span,
                       hint="quantify over it: `forall x in " + name + ": ...`")
+        if ctx.store is None and name in self.state_names:
+            raise err(D.STATE_IN_CONSTANT, f"`{name}` is state; a constant expression cannot read it", span)
         raise err(D.UNKNOWN_NAME, f"unknown name `{name}`", span, hint=did_you_mean(name, self._all_names(ctx)))
 
     def _need_state(self, ctx: Ctx, name: str, span: Span | None) -> None:
@@ -615,7 +617,22 @@ def coerce(v: Val, t: TType, span) -> Val:
         return Scalar(N.SetLit((), slot_sort(t)), t)  # type: ignore[arg-type]
     if isinstance(t, TSet) and isinstance(v, Scalar) and isinstance(v.expr, N.SetLit):
         return Scalar(N.SetLit(v.expr.elems, slot_sort(t)), t)  # type: ignore[arg-type]
+    if isinstance(t, TSet) and isinstance(v, Scalar) and isinstance(v.type, TSet) and \
+            slot_sort(v.type) != slot_sort(t):
+        return Scalar(recode_set(v.expr, slot_sort(v.type), slot_sort(t)), t)  # type: ignore[arg-type]
     return v
+
+
+def recode_set(e: N.Expr, have: N.SetSort, want: N.SetSort) -> N.Expr:
+    """The set e (encoded over `have`) encoded over `want`; elements outside
+    `want` are dropped (callers report them as `range` errors)."""
+    out: N.Expr = N.SetLit((), want)
+    for k in range(have.size):
+        v = have.lo + k
+        if want.lo <= v < want.lo + want.size:
+            one = N.SetLit((lit(v),), want)
+            out = N.SetOp("union", out, mk_ite(N.Member(lit(v), e, have), one, N.SetLit((), want)), want)
+    return out
 
 
 def equal_vals(x: Val | Any, y: Val | Any, span) -> N.Expr:

@@ -16,7 +16,7 @@ from typing import Any
 from kspec.ir import nodes as N
 from kspec.ir.lower_expr import Ctx, coerce, err
 from kspec.ir.symbols import LockRef, MapPlace, ObjRef, Place, ProcessInfo, RecPlace, SlotPlace
-from kspec.ir.types import (MapVal, RecVal, Scalar, TBool, TInt, TMap, TOption, TRecord, TSet, TType,
+from kspec.ir.types import (MapVal, RecVal, Scalar, TBool, TInt, TMap, TNone, TOption, TRecord, TSet, TType,
                             Val, compatible, domain, interval, lit, mk_and, mk_cmp, mk_ite, mk_not, mk_or,
                             slot_sort, value_name)
 from kspec.report import diagnostics as D
@@ -49,7 +49,10 @@ class Path:
     def add_cond(self, c: N.Expr) -> None:
         if isinstance(c, N.Lit):
             if not c.value:
-                self.dead = True
+                if self.blocking:  # blocks forever, yet its checks still fire on the attempt
+                    self.block.append(N.FALSE)
+                else:
+                    self.dead = True
             return
         (self.block if self.blocking else self.guard).append(c)
 
@@ -96,12 +99,15 @@ class StmtMixin:
         return Ctx(path.scope, path.store, actor.self_index, actor.pid, actor.proc, actor.inst,
                    actor.context, (), actor.inst_pos)
 
-    def add_check(self, path: Path, prop: str, bad: N.Expr, message: str, span) -> None:
+    def add_check(self, path: Path, prop: str, bad: N.Expr, message: str, span, error: bool = False) -> None:
         self.check_props.add(prop)
         full = mk_and(path.pending(), bad)
         if full == N.FALSE:
             return
-        path.checks.append(N.Check(prop, full, message, span))
+        path.checks.append(N.Check(prop, full, message, span, error))
+        if error:  # the erroneous step is not taken: no state outside the declared ranges
+            path.blocking = True
+            path.block.append(mk_not(full))
 
     # ---- statement execution ------------------------------------------------------
     def exec_block(self, stmts: tuple[A.Stmt, ...], paths: list[Path], actor: Actor) -> list[Path]:
@@ -218,7 +224,7 @@ class StmtMixin:
             q.assume.append(cond)
             [r] = body(q)
             results.append((cond, r))
-        n_checks, n_attempts = len(p.checks), len(p.attempts)
+        n_checks, n_attempts, n_block = len(p.checks), len(p.attempts), len(p.block)
         slots = set().union(*(r.store for _, r in results))
         for slot in slots:
             vals = [(c, r.store.get(slot, N.Var(slot))) for c, r in results]
@@ -229,6 +235,8 @@ class StmtMixin:
         for _, r in results:
             p.checks.extend(r.checks[n_checks:])
             p.attempts.extend(r.attempts[n_attempts:])
+            p.block.extend(r.block[n_block:])  # erroneous steps within a branch (its assumption included)
+            p.blocking = p.blocking or r.blocking
         return p
 
     def exec_choose(self, st: A.Choose, p: Path, actor: Actor, ctx: Ctx) -> list[Path]:
@@ -252,13 +260,23 @@ class StmtMixin:
         self._outside: list[N.Expr] = []
         places = self.resolve_places(target, ctx)
         for bad in self._outside:
-            self.add_check(p, "range", bad, "assignment through an index outside the map's keys", target.span)
+            self.add_check(p, "range", bad, "assignment through an index outside the map's keys", target.span,
+                           error=True)
         t = places[0][1].type
+        if isinstance(t, TSet):
+            self.set_range_check(value, t, p, ctx, target.span)
         v = self.tr_typed(value, t, ctx)
         for cond, place in places:
             self.write_place(place, v, cond, p, target.span)
 
     def resolve_places(self, e: A.Expr, ctx: Ctx) -> list[tuple[N.Expr, Place]]:
+        head = e
+        while isinstance(head, (A.Index, A.Field)):
+            head = head.base
+        if isinstance(head, A.Name) and head.name in self.procs and head.name not in ctx.scope \
+                and head is not e:
+            raise err(D.ASSIGN_TO_CONSTANT, f"the locals of process `{head.name}` can only be assigned by its "
+                      "own steps", e.span, hint="share the value through a global variable")
         if isinstance(e, A.Name):
             if e.name in ctx.scope:
                 raise err(D.ASSIGN_TO_CONSTANT, f"`{e.name}` is bound by a parameter, quantifier or choose"
@@ -322,11 +340,28 @@ class StmtMixin:
             return
         bad = mk_and(cond, mk_or(mk_cmp("<", value, lit(sort.lo)), mk_cmp("<", lit(sort.hi), value)))
         self.add_check(p, "range", bad, f"value assigned to `{self.slots[slot].name}` leaves its range "
-                       f"{sort.lo}..{sort.hi}", span)
+                       f"{sort.lo}..{sort.hi}", span, error=True)
+
+    def set_range_check(self, value: A.Expr, t: TSet, p: Path, ctx: Ctx, span) -> None:
+        """A set value with elements outside t's element sort is a `range` error."""
+        v = self.tr(value, ctx)
+        if not isinstance(v, Scalar) or not isinstance(v.type, TSet) or isinstance(v.type.elem, TNone):
+            return
+        have = slot_sort(v.type)
+        want = set(domain(t.elem))
+        extra = [have.lo + k for k in range(have.size) if have.lo + k not in want]  # type: ignore[union-attr]
+        if not extra:
+            return
+        bad = mk_or(*(N.Member(lit(x), v.expr, have) for x in extra))  # type: ignore[arg-type]
+        self.add_check(p, "range", bad, f"a set with elements outside `{t.elem}` is assigned", span, error=True)
 
     def tr_typed(self, e: A.Expr, t: TType, ctx: Ctx) -> Val:
         """Translate e as a value of type t: record literals, empty sets and
         scalars broadcast to every key of a map are accepted here."""
+        if isinstance(e, A.Ite):
+            from kspec.ir.lower_expr import merge_vals
+            cond = self.boolean(e.cond, ctx)
+            return merge_vals(cond, self.tr_typed(e.then, t, ctx), self.tr_typed(e.else_, t, ctx), e.span)
         if isinstance(e, A.RecordLit):
             if not isinstance(t, TRecord):
                 raise err(D.SORT_MISMATCH, f"a record literal cannot be a `{t}`", e.span)
@@ -368,7 +403,7 @@ class StmtMixin:
             iv = self.scalar(self.tr(idx, ctx), idx.span, "an index")
             opts = self.index_options(info.index_type, iv, idx.span)
             self.add_check(p, "range", self.outside_condition(info.index_type, iv, opts),
-                           f"`start {name}[...]` with an index outside its sort", span)
+                           f"`start {name}[...]` with an index outside its sort", span, error=True)
             options = [(c, info.instances[k]) for c, k in opts]
         for cond, i in options:
             inst = self.proc_instances[i]
@@ -443,7 +478,7 @@ class StmtMixin:
 
     def exec_lock_op(self, op: str, ref: LockRef, span, p: Path, actor: Actor) -> list[Path]:
         self.add_check(p, "range", ref.outside, f"`{op}` of `{ref.info.decl.name}[...]` with an index outside "
-                       "its sort", span)
+                       "its sort", span, error=True)
         out = []
         for cond, li in ref.options:
             q = p if len(ref.options) == 1 else p.fork()
@@ -487,7 +522,7 @@ class StmtMixin:
     def exec_obj_op(self, op: str, ref: ObjRef, span, p: Path, actor: Actor) -> list[Path]:
         info = ref.info
         self.add_check(p, "range", ref.outside, f"`{op}` of `{info.decl.name}[...]` with an index outside its "
-                       "sort (is it `none`?)", span)
+                       "sort (is it `none`?)", span, error=True)
 
         def on(k: int):
             def run(q: Path) -> list[Path]:
@@ -529,7 +564,7 @@ class StmtMixin:
             raise err(D.BAD_CALL, f"object `{info.decl.name}` has no refcount; `{op}` needs one", span)
         if op == "get":
             self.add_check(q, "range", mk_and(alive, mk_cmp("<=", lit(info.max_refs), refs)),
-                           f"refcount of `{name}` exceeds max_refs = {info.max_refs}", span)
+                           f"refcount of `{name}` exceeds max_refs = {info.max_refs}", span, error=True)
             q.store[r_slot] = mk_ite(alive, N.Arith("+", refs, lit(1)), refs)
             return
         self.add_check(q, "ref_underflow", mk_and(alive, mk_cmp("==", refs, lit(0))),

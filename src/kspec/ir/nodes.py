@@ -165,13 +165,14 @@ FALSE = Lit(0, BOOL)
 class Check:
     """A built-in or user check on a transition: violated when the transition's
     guard holds in the pre-state and `bad` holds too (both over the pre-state).
-    `pre` checks are evaluated before the guard (they protect its evaluation)."""
+    An `error` check marks an erroneous step (e.g. a value outside its range):
+    when it fires the step is not taken, and the pre-state is not a deadlock."""
 
     prop: str
     bad: Expr
     message: str
     span: Span | None = field(default=None, compare=False)
-    pre: bool = False
+    error: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,11 +90,12 @@ def _report_failure(e: ConformanceError, args, out: Outcome) -> None:
     out.diagnostics.append(e.diagnostic)
     _add_source(args.trace, out)
     if e.events or e.rejected is not None:
+        from kspec.oracle.errors import marker
         from kspec.oracle.report import interleaving
         head = f"observed events (the last {len(e.events)} of {len(e.events) + e.omitted})" if e.omitted else \
             "observed events"
         out.text.append(head + ":")
-        out.text.append(interleaving(e.events, e.rejected, omitted=e.omitted))
+        out.text.append(interleaving(e.events, e.rejected, omitted=e.omitted, marker=marker(e.code)))
     out.json["error"] = {"code": e.code, "message": e.diagnostic.message, "notes": list(e.diagnostic.notes)}
     if e.rejected is not None:
         out.json["rejected"] = {"index": e.rejected.index, **e.rejected.to_json(),

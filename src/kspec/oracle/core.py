@@ -22,7 +22,7 @@ from kspec.oracle.engine import Engine, HiddenBoundExceeded
 from kspec.oracle.errors import ConformanceError
 from kspec.oracle.explain import Explainer, at_rest
 from kspec.oracle.report import Observed, decode_record
-from kspec.oracle.values import NOT_GIVEN, EventCodec, ValueProblem
+from kspec.oracle.values import NOT_GIVEN, EventCodec, ValueProblem, plain
 from kspec.report.diagnostics import Span, did_you_mean
 
 DEFAULT_HIDDEN_STEPS = 100
@@ -63,6 +63,8 @@ class Oracle:
             if t.event is not None:
                 self._event_tids.setdefault(t.event.name, []).append(tid)
         self._threads = {t.actor for t in model.transitions} | {p.process for p in model.processes}
+        self._actors = tuple(t.actor for t in model.transitions)
+        self._threads_or_none = self._threads | {None}
         self._history: deque | None = deque(maxlen=history) if history != 0 else None
         self._steps: dict = _shared._steps if _shared is not None else {}
         self.reset()
@@ -120,6 +122,7 @@ class Oracle:
         """Forget every observation: back to the initial state."""
         self._cands = frozenset([tuple(self.model.init)])
         self.count = 0
+        self.last_rejected: Observed | None = None  # the last event refused (KS4001, KS4006, KS4007)
         if self._history is not None:
             self._history.clear()
 
@@ -149,6 +152,21 @@ class Oracle:
         arguments as declared, its `result` if any, in `thread` if known).
         Raises ConformanceError if the spec does not allow it."""
         __tracebackhide__ = True
+        codec = self._codecs.get(event)
+        if codec is not None and thread in self._threads_or_none:  # the fast path of observe_record
+            try:
+                key = (event, thread, codec.encode_args(args),
+                       NOT_GIVEN if result is None else codec.encode_result(result))
+            except ValueProblem:
+                key = None
+            if key is not None:
+                hit = self._steps.get((self._cands, key))
+                if hit is not None:
+                    self._cands = hit[0]
+                    self.count += 1
+                    if self._history is not None:
+                        self._history.append((self.count, event, thread, key[2], key[3], hit[1], None, None))
+                    return
         self.observe_record(event, thread, NOT_GIVEN if result is None else result, args)
 
     def observe_record(self, event: str, thread: str | None, result: Any, args: dict, *, ts: Any = None,
@@ -158,19 +176,24 @@ class Oracle:
         __tracebackhide__ = True
         codec = self._codecs.get(event)
         if codec is None:
-            raise self._error(E.unknown_event(self.model.spec_name, str(event), list(self._codecs), where))
+            raise self._refuse(E.unknown_event(self.model.spec_name, str(event), list(self._codecs), where),
+                               event, thread, args, result, ts)
         try:
             key = (event, thread, codec.encode_args(args), codec.encode_result(result))
         except ValueProblem as p:
-            raise self._error(E.bad_args(str(p), where, p.hint)) from None
+            raise self._refuse(E.bad_args(str(p), where, p.hint), event, thread, args, result, ts) from None
         if thread is not None and thread not in self._threads:
-            raise self._error(E.bad_args(f"`{thread}` is not a thread of `{self.model.spec_name}`", where,
-                                         did_you_mean(str(thread), self._threads) or
-                                         "threads are the spec's processes and actions: "
-                                         + ", ".join(sorted(self._threads))))
+            raise self._refuse(E.bad_args(f"`{thread}` is not a thread of `{self.model.spec_name}`", where,
+                                          did_you_mean(str(thread), self._threads) or
+                                          "threads are the spec's processes and actions: "
+                                          + ", ".join(sorted(self._threads))), event, thread, args, result, ts)
         hit = self._steps.get((self._cands, key))
         if hit is None:
-            hit = self._step(key, ts, where)
+            try:
+                hit = self._step(key, ts, where)
+            except ConformanceError as e:
+                self.last_rejected = e.rejected
+                raise
         self._cands = hit[0]
         self.count += 1
         if self._history is not None:
@@ -181,15 +204,20 @@ class Oracle:
         name, thread, args, result = key
         states = self._closure(key, ts, where)
         ok, bad = [], []
+        matching, shared = self.engine.matching, len(states) > 1
         for h in states:
-            for en in self.engine.succ(h).events.get(name, ()):
-                if en.args == args and (result is NOT_GIVEN or en.result == result) and \
+            for en in matching(h, name, args, shared):
+                if (result is NOT_GIVEN or en.result == result) and \
                         (thread is None or en.threads is None or thread in en.threads):
                     (bad if en.problems else ok).append(en)
         if not ok:
             raise self._reject(key, states, bad, ts, where)
-        actors = {self.model.transitions[en.tid].actor for en in ok}
-        hit = (frozenset(en.post for en in ok), actors.pop() if len(actors) == 1 else None)
+        actor = self._actors
+        if len(ok) == 1:
+            hit = (frozenset((ok[0].post,)), actor[ok[0].tid])
+        else:
+            actors = {actor[en.tid] for en in ok}
+            hit = (frozenset(en.post for en in ok), actors.pop() if len(actors) == 1 else None)
         if len(self._steps) >= _STEP_CACHE_LIMIT:
             self._steps.clear()
         self._steps[(self._cands, key)] = hit
@@ -227,6 +255,12 @@ class Oracle:
         diag = E.rejected(self.model.spec_name, o, len(states), reasons,
                           E.hidden_violations(self.explainer, states))
         return self._error(diag, o)
+
+    def _refuse(self, diag, event, thread, args: dict, result, ts) -> ConformanceError:
+        """An observation that names no event or bad values: kept as given."""
+        self.last_rejected = Observed(self.count + 1, str(event), thread, {k: plain(v) for k, v in args.items()},
+                                      plain(result), ts=ts, where=diag.span)
+        return self._error(diag)
 
     def _error(self, diag, rejected: Observed | None = None) -> ConformanceError:
         events = self.events
@@ -296,11 +330,16 @@ class Oracle:
             parts += ["--hidden-steps", str(self.hidden_steps)]
         return " ".join(parts)
 
-    def write_trace(self, path: str) -> None:
-        """Write the kept observed events as JSON Lines (`kspec conform` input)."""
+    def write_trace(self, path: str, *, include_rejected: bool = True) -> None:
+        """Write the kept observed events as JSON Lines (`kspec conform`
+        input), followed by the last refused event, so that replaying the
+        file fails where the test failed."""
         from kspec.oracle.report import observed_json
+        events = self.events
+        if include_rejected and self.last_rejected is not None:
+            events.append(self.last_rejected)
         with open(path, "w", encoding="utf-8") as f:
-            f.write(observed_json(self.events))
+            f.write(observed_json(events))
 
 
 def _active_properties(model: N.Model, properties: Iterable[str] | None) -> frozenset[str]:

@@ -44,8 +44,14 @@ class ConformanceError(AssertionError):
 def _render(d: Diagnostic, events, rejected, omitted, sources) -> str:
     text = render_diagnostic(d, sources)
     if events or rejected is not None:
-        text += "\n\nobserved events:\n" + interleaving(events, rejected, omitted=omitted)
+        text += "\n\nobserved events:\n" + interleaving(events, rejected, omitted=omitted, marker=marker(d.code))
     return text
+
+
+def marker(code: str) -> str:
+    """What the table says of the last event."""
+    return {D.CONFORMANCE_VIOLATION: "breaks the contract", D.CONFORMANCE_BOUND: "cannot be judged"}.get(
+        code, "not allowed")
 
 
 def describe(o: Observed) -> str:
@@ -93,7 +99,7 @@ def not_quiescent(spec: str, count: int, per_state: list[list[str]], where: Span
         groups[key] = groups.get(key, 0) + 1
     for reasons, n in sorted(groups.items(), key=lambda kv: -kv[1])[:MAX_REASONS]:
         notes.append(f"[{n} state{'s' if n != 1 else ''}] " + "; ".join(reasons))
-    return D.diag(D.CONFORMANCE_NOT_QUIESCENT, f"after {count} events, `{spec}` is not quiescent in any of the "
+    return D.diag(D.CONFORMANCE_NOT_QUIESCENT, f"after {count} event{'s' if count != 1 else ''}, `{spec}` is not quiescent in any of the "
                   f"{len(per_state)} consistent states", where, notes=notes,
                   hint="quiescent: every process finished, idle or back at its first step, no lock held, "
                        "no leaked object")
@@ -135,7 +141,7 @@ def hidden_violations(ex: Explainer, states) -> list[str]:
     """Hidden steps left out of the closure because they violate a property."""
     seen: dict[str, None] = {}
     for s in sorted(states)[:MAX_STATES_EXPLAINED]:
-        for tid, problems in ex.engine.succ(s).bad_hidden:
+        for tid, problems in ex.engine.hidden(s).bad:
             t = ex.model.transitions[tid]
             for prop, msg in problems:
                 seen[f"hidden step {t.name} was not considered: it violates `{prop}` ({msg})"] = None

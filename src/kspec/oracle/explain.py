@@ -185,7 +185,7 @@ class Explainer:
             return GUARD, f"{step}: {self.condition(t.guard, s, False)}"
         if not self.holds(t.block, s):
             return BLOCK, f"{step}: {self.condition(t.block, s, True)}"
-        entry = next((e for e in self.engine.succ(s).events.get(t.event.name, ()) if e.tid == tid), None)  # type: ignore
+        entry = self.engine.entry(s, tid)
         if entry is None:
             return GUARD, f"{step}: cannot be taken here"
         codec = _Codec(self.model, t.event.name)  # type: ignore[union-attr]

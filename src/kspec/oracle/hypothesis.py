@@ -85,9 +85,6 @@ def event_sequences(spec: str | Oracle, *, variant: str | None = None, constants
     return sequences()
 
 
-_GO_ON = st.integers(0, 15)  # 0 stops: shrinks toward shorter runs; on average 16 steps
-
-
 class Lockstep:
     """The record of one lockstep run: the steps taken, for reports."""
 
@@ -110,12 +107,12 @@ def lockstep(data, oracle: Oracle, drivers: Mapping[str, Callable[..., Any]], *,
     __tracebackhide__ = True
     run = Lockstep(oracle)
     stimuli = dict(stimuli or {})
+    universe = _universe(oracle, drivers, stimuli, scheduler)
     try:
-        for _ in range(data.draw(st.integers(0, max_steps))):
-            options = _options(oracle, drivers, stimuli, scheduler)
-            if not options:
+        for _ in range(data.draw(st.integers(0, max_steps)) if universe else 0):
+            choice = _choose(data, oracle, universe, drivers, scheduler)
+            if choice is None:
                 break
-            choice = options[data.draw(st.integers(0, len(options) - 1))]
             _take(run, choice, drivers, stimuli, scheduler, observe_calls)
         if quiescent and (scheduler is None or not scheduler.parked):
             oracle.check_quiescent()
@@ -127,17 +124,36 @@ def lockstep(data, oracle: Oracle, drivers: Mapping[str, Callable[..., Any]], *,
     return run
 
 
-def _options(oracle: Oracle, drivers, stimuli, scheduler) -> list[tuple]:
-    opts: list[tuple] = []
+def _universe(oracle: Oracle, drivers, stimuli, scheduler) -> list[tuple]:
+    """Every kind of step, in a fixed order: a draw names the same step in
+    every state, so deleting a step while shrinking keeps the others' meaning."""
+    calls = sorted({(t.event.name, t.actor) for t in oracle.model.transitions
+                    if t.event is not None and t.event.name in drivers})
+    out: list[tuple] = [("call", e, a) for e, a in calls]
+    if scheduler is not None:
+        out += [("resume", a) for a in sorted({a for _, a in calls})]
+    return out + [("stimulus", name) for name in stimuli]
+
+
+def _choose(data, oracle: Oracle, universe: list[tuple], drivers, scheduler) -> tuple | None:
+    """The drawn step if it can be taken now, else the next one that can."""
+    enabled: dict[tuple, list[dict]] = {}
     for o in oracle.enabled():
         if o["event"] in drivers and not (scheduler is not None and scheduler.busy(o["thread"])):
-            call = ("call", o["event"], o["thread"], tuple(sorted(o["args"].items())))
-            if call not in opts:
-                opts.append(call)
-    if scheduler is not None:
-        opts += [("resume", t) for t in scheduler.parked]
-    opts += [("stimulus", name) for name in stimuli]
-    return opts
+            enabled.setdefault((o["event"], o["thread"]), []).append(o)
+    k = data.draw(st.integers(0, len(universe) - 1))
+    for step in universe[k:] + universe[:k]:
+        if step[0] == "stimulus":
+            return step
+        if step[0] == "resume":
+            if step[1] in scheduler.parked:
+                return step
+            continue
+        opts = enabled.get((step[1], step[2]))
+        if opts:
+            args = opts[0]["args"] if len(opts) == 1 else opts[data.draw(st.integers(0, len(opts) - 1))]["args"]
+            return ("call", step[1], step[2], tuple(sorted(args.items())))
+    return None
 
 
 def _take(run: Lockstep, choice: tuple, drivers, stimuli, scheduler, observe_calls: bool) -> None:

@@ -61,7 +61,7 @@ def observed_json(events: Iterable[Observed]) -> str:
 
 
 def interleaving(events: list[Observed], rejected: Observed | None = None, *, max_col: int = 40,
-                 omitted: int = 0) -> str:
+                 omitted: int = 0, marker: str = "not allowed") -> str:
     """One column per thread, one row per observed event; `rejected` last."""
     rows = list(events) + ([rejected] if rejected is not None else [])
     if not rows:
@@ -87,7 +87,7 @@ def interleaving(events: list[Observed], rejected: Observed | None = None, *, ma
         out.append(f"{'':>{nw}} | ({omitted} earlier event{'s' if omitted != 1 else ''} not kept)")
     for n, line, where, bad in cells:
         row = f"{n:>{nw}} | " + fmt(line) + (f" | {where}" if show_where else "")
-        out.append(row.rstrip() + ("   <-- not allowed" if bad else ""))
+        out.append(row.rstrip() + (f"   <-- {marker}" if bad else ""))
     return "\n".join(out)
 
 

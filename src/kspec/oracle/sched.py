@@ -45,6 +45,7 @@ class Scheduler:
         self._calls: dict[str, _Call] = {}
         self._local = threading.local()
         self._closed = False
+        self._broken: str | None = None  # after a timeout the hand-over is out of step
 
     # ---- inside the implementation -----------------------------------------------
     def point(self, *_args: Any, **_kw: Any) -> None:
@@ -100,10 +101,13 @@ class Scheduler:
         return self._switch(call)
 
     def _switch(self, call: _Call) -> bool:
+        if self._broken:
+            raise SchedulerError(f"the scheduler cannot go on after: {self._broken}")
         call.run.release()
         if not self._back.acquire(timeout=self.timeout):
-            raise SchedulerError(f"thread `{call.name}` neither returned nor reached a preemption point within "
-                                 f"{self.timeout} s (blocked on a lock held by a parked thread?)")
+            self._broken = (f"thread `{call.name}` neither returned nor reached a preemption point within "
+                            f"{self.timeout} s (blocked on a lock held by a parked thread?)")
+            raise SchedulerError(self._broken)
         return call.done
 
     def result(self, name: str) -> Any:

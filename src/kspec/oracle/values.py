@@ -96,6 +96,15 @@ def decode_value(sort: N.SlotSort, k: int) -> Any:
     return int(name) if name.lstrip("-").isdigit() else name
 
 
+def plain(v: Any) -> Any:
+    """A JSON-friendly form of an observed value as given (enum members by name)."""
+    if isinstance(v, enum.Enum):
+        return v.name
+    if v is NOT_GIVEN or v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return repr(v)
+
+
 def show(v: Any) -> str:
     if v is None:
         return "none"

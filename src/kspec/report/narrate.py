@@ -70,6 +70,33 @@ def invariant_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
     return Trace(cm.model, tuple(path_steps(ex, v.state)), f"invariant `{v.prop}` violated"), text
 
 
+def error_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
+    """The path to the state, then the step whose expressions cannot be
+    evaluated there (an index outside a map's keys, a division by zero)."""
+    from kspec.explicit.compile import EvalError
+    cm = ex.compiled
+    steps = path_steps(ex, v.state)
+    s = steps[-1].state
+    failing = None
+    for tid in range(len(cm.model.transitions)):
+        try:
+            if cm.attempted(s, tid) and cm.blocks[tid](s):
+                cm.applies[tid](s)
+        except (EvalError, IndexError, ValueError, ZeroDivisionError):
+            failing = tid
+            break
+    what = f"cannot be evaluated: {v.detail}"
+    if failing is not None:
+        steps.append(TraceStep(failing, s, what))
+        t = cm.model.transitions[failing]
+        where = f" at {t.span}" if t.span else ""
+        report = f"step {t.name}{where} {what}"
+    else:
+        steps.append(TraceStep(None, s, what, actor="(evaluation)"))
+        report = f"a property {what}"
+    return Trace(cm.model, tuple(steps), f"evaluation error: {v.detail}"), report
+
+
 def witness_trace(ex: Exploration, v: Violation) -> Trace:
     return Trace(ex.compiled.model, tuple(path_steps(ex, v.state)), f"witness `{v.prop}` reached")
 

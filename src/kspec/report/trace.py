@@ -93,7 +93,7 @@ def render_states(trace: Trace) -> str:
     return "\n".join(out)
 
 
-def render_interleaving(trace: Trace, max_col: int = 34) -> str:
+def render_interleaving(trace: Trace, max_col: int = 48) -> str:
     """One column per actor (process instance or action), one row per step."""
     model = trace.model
     actors: list[str] = []

@@ -8,8 +8,9 @@ would be a Sphinx warning, and `-W` builds fail on warnings). Recognised:
 * `* item`, `- item`, `1. item` start list items; lines indented deeper than
   the bullet continue the item; a deeper bullet nests;
 * lines indented deeper than their block's first line (aligned columns,
-  ASCII diagrams) are kept as they are, in a preformatted block;
-* `code` spans become literals; a leading `WORD.`/`WORD:` in capitals (the
+  ASCII diagrams), and blocks indented as a whole (code), are kept as they
+  are, in a preformatted block;
+* `code` spans become literals, `**bold**` is bold; a leading `WORD.`/`WORD:` in capitals (the
   `PROBLEM.` style of section headings) is set in bold.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from docutils import nodes
 
 _BULLET = re.compile(r"^(\s*)([*-]|\d+[.)])\s+(.*)$")
 _HEADING = re.compile(r"^([A-Z][A-Z0-9 /-]{2,}[.:])(\s|$)")
-_CODE = re.compile(r"`([^`\n]+)`")
+_CODE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 
 
 def _indent(line: str) -> int:
@@ -39,7 +40,10 @@ def inline(text: str, *, heading: bool = False) -> list[nodes.Node]:
     for m in _CODE.finditer(text):
         if m.start() > pos:
             out.append(nodes.Text(text[pos:m.start()]))
-        out.append(nodes.literal(m.group(1), m.group(1)))
+        if m.group(1) is not None:
+            out.append(nodes.literal(m.group(1), m.group(1)))
+        else:
+            out.append(nodes.strong(m.group(2), m.group(2)))
         pos = m.end()
     if pos < len(text):
         out.append(nodes.Text(text[pos:]))
@@ -110,8 +114,13 @@ def _items(lines: list[str]) -> tuple[nodes.bullet_list | nodes.enumerated_list,
 def doc_nodes(text: str) -> list[nodes.Node]:
     """Render a doc comment as a list of block-level docutils nodes."""
     out: list[nodes.Node] = []
-    for block in _blocks(text or ""):
+    blocks = _blocks(text or "")
+    margin = min((_indent(ln) for b in blocks for ln in b), default=0)
+    for block in blocks:
         base = _indent(block[0])
+        if base >= margin + 2 and not _BULLET.match(block[0]):  # an indented block: code, as in Markdown
+            out.append(_pre(block))
+            continue
         para: list[str] = []
         pre: list[str] = []
         i = 0
@@ -147,8 +156,14 @@ def doc_nodes(text: str) -> list[nodes.Node]:
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
-    """The first sentence of a doc comment (for summaries and tooltips)."""
+    """The first sentence of a doc comment (for summaries and tooltips); a
+    shortened one never ends inside a `code` span."""
     flat = " ".join((text or "").split())
-    m = re.search(r"(?<=[a-z0-9)`'\"])[.](\s|$)", flat)
+    m = re.search(r"(?<!\be\.g)(?<!\bi\.e)(?<=[a-z0-9)`'\"])[.](\s|$)", flat)
     s = flat[: m.start() + 1] if m else flat
-    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+    if len(s) <= limit:
+        return s
+    s = s[: limit - 1].rstrip()
+    if s.count("`") % 2:
+        s = s[: s.rindex("`")].rstrip()
+    return s + "…"

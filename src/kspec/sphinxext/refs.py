@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import io
 import os
+import re
 import shlex
 
 from docutils import nodes
@@ -36,6 +37,16 @@ def category(code_: str) -> str:
 
 
 # ---- CLI --------------------------------------------------------------------------
+_OPTION = re.compile(r"(?<![\w`-])(--?[a-z][a-z0-9-]*(?:[ =][A-Z][A-Z_=]*)?)")
+
+
+def _prose(text: str) -> list[nodes.Node]:
+    """Help and description text: `code` spans and --options as literals (and
+    no smart dashes on them)."""
+    text = _OPTION.sub(lambda m: f"`{m.group(1)}`", text)
+    return doctext.inline(text)
+
+
 def _usage(p: argparse.ArgumentParser) -> str:
     fmt = argparse.HelpFormatter(p.prog, width=88)
     fmt.add_usage(p.usage, p._actions, p._mutually_exclusive_groups)
@@ -71,11 +82,11 @@ def _arg_rows(p: argparse.ArgumentParser) -> list:
         notes = []
         if a.choices is not None:
             notes.append("one of " + ", ".join(str(c) for c in a.choices))
-        if isinstance(a, argparse._AppendAction):
+        if isinstance(a, argparse._AppendAction) and "repeatable" not in help_:
             notes.append("repeatable")
         if a.default not in (None, False, [], argparse.SUPPRESS) and not isinstance(a, argparse._VersionAction):
             notes.append(f"default {a.default}")
-        cell = [para(help_[:1].upper() + help_[1:] if help_ else "")]
+        cell = [para(*_prose(help_[:1].upper() + help_[1:] if help_ else ""))]
         if notes:
             cell.append(para("(" + "; ".join(notes) + ")", classes=["kspec-muted"]))
         rows.append([[code(name, None)], cell])
@@ -97,17 +108,17 @@ class CliDirective(SphinxDirective):
             return []
         out: list[nodes.Node] = [code_block(_usage(parser), "text")]
         if parser.description:
-            out.append(para(parser.description))
+            out.append(para(*_prose(parser.description)))
         rows = _arg_rows(parser)
         subs = _subcommands(parser)
         if subs:
-            rows += [[[xref("cmd", name, name)], summary] for name, summary, _ in subs]
+            rows += [[[xref("cmd", name, name)], [para(*_prose(summary))]] for name, summary, _ in subs]
         out.append(table(["Argument", "Meaning"], rows, [2, 5]))
         for name, summary, sub in subs:
             ident = nodes.make_id(f"kspec-cmd-{name}")
             note(self.env, "command", name, ident, f"kspec {name}", self.get_location())
             sec = section(ident, nodes.literal(text=f"kspec {name}"))
-            sec += para(sub.description or summary)
+            sec += para(*_prose(sub.description or summary))
             sec += code_block(_usage(sub), "text")
             sec += table(["Argument", "Meaning"], _arg_rows(sub), [2, 5])
             out.append(sec)
@@ -132,10 +143,44 @@ class DiagnosticDirective(SphinxDirective):
         box += para(code(c.code, None), f" \u2014 {c.title}. Category: {category(c.code)} "
                     f"({c.code[:3]}xxx); {severity}.", classes=["kspec-diag-head"])
         box.extend(doctext.doc_nodes(c.explanation))
+        users = emitters().get(c.code, [])
+        if users:
+            box += para("Reported by ", *[x for i, m in enumerate(users)
+                                          for x in ([nodes.Text(", ")] if i else []) + [code(m, None)]], ".")
         box += para("The same text is printed by ", code(f"kspec explain {c.code}", None),
                     ". Diagnostics are printed as ", code(f"file:line:col: error[{c.code}]: message", None),
                     " with the source line and a caret, and in JSON with ", code("--format json", None), ".")
         return [box]
+
+
+_EMITTERS: dict[str, list[str]] | None = None
+
+
+def emitters() -> dict[str, list[str]]:
+    """Code -> the kspec modules that use its registry constant (by name)."""
+    global _EMITTERS
+    if _EMITTERS is None:
+        import kspec
+        from kspec.report import diagnostics as D
+        names = {v: k for k, v in vars(D).items() if isinstance(v, str) and v in D.REGISTRY and k.isupper()}
+        root = os.path.dirname(os.path.abspath(kspec.__file__))
+        found: dict[str, set[str]] = {}
+        for dirpath, _, files in os.walk(root):
+            for f in files:
+                if not f.endswith(".py") or f == "diagnostics.py":
+                    continue
+                path = os.path.join(dirpath, f)
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        text = fh.read()
+                except OSError:
+                    continue
+                mod = "kspec." + os.path.relpath(path, root)[:-3].replace(os.sep, ".")
+                for code_, name in names.items():
+                    if re.search(rf"\b{name}\b", text) or f'"{code_}"' in text:
+                        found.setdefault(code_, set()).add(mod.removesuffix(".__init__"))
+        _EMITTERS = {k: sorted(v) for k, v in found.items()}
+    return _EMITTERS
 
 
 class DiagnosticsTableDirective(SphinxDirective):
@@ -147,7 +192,8 @@ class DiagnosticsTableDirective(SphinxDirective):
             by_cat.setdefault(c.code[2:3], []).append(c)
         for digit, codes in sorted(by_cat.items()):
             out.append(para(nodes.strong(text=f"{digit}xxx \u2014 {CATEGORIES.get(digit, 'other')}")))
-            rows = [[[xref("code", c.code, c.code)], c.title, doctext.first_sentence(c.explanation, 120)]
+            rows = [[[xref("code", c.code, c.code)], c.title,
+                     [para(*doctext.inline(doctext.first_sentence(c.explanation, 140)))]]
                     for c in sorted(codes, key=lambda c: c.code)]
             out.append(table(["Code", "Title", "Summary"], rows, [1, 2, 5]))
         return out

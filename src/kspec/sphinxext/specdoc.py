@@ -232,16 +232,18 @@ class SpecDirective(SphinxDirective):
         return f"{p.name}[{p.index.name}: {self.src.span_text(p.index.type.span) or '…'}]" if p.index else p.name
 
     # ---- parameters, state ------------------------------------------------------
-    def _decl_rows(self, decls, kind: str) -> list:
+    def _decl_rows(self, decls, kind: str, scope: str = "") -> list:
+        """Rows (declaration, meaning); each name is a `:kspec:var:` target
+        (`spec.name`, or `spec.process.name` for a local)."""
         rows = []
         for d in decls:
             name = getattr(d, "name", None)
-            ident = _ident(self.name, kind, name) if name else ""
+            qual = f"{scope}.{name}" if scope else name
+            ident = _ident(self.name, kind, *(scope.split(".") if scope else []), name) if name else ""
             cell: list[nodes.Node] = []
             if name:
                 cell.append(nodes.target("", "", ids=[ident]))
-                note(self.env, "variable" if kind in ("var", "const") else kind, f"{self.name}.{name}", ident,
-                     name, self.get_location())
+                note(self.env, "variable", f"{self.name}.{qual}", ident, qual, self.get_location())
             cell.append(code(one_line(self.src.span_text(d.span)) or str(name)))
             cell += _tags(d.tags, self.src)
             rows.append([cell, _doc(d.doc) or ""])
@@ -339,7 +341,7 @@ class SpecDirective(SphinxDirective):
         sec.extend(_doc(p.doc))
         if p.locals:
             sec += para("Local variables (one copy per instance):")
-            sec += table(["Local", "Meaning"], self._decl_rows(p.locals, "local"), [2, 3])
+            sec += table(["Local", "Meaning"], self._decl_rows(p.locals, "local", p.name), [2, 3])
         steps = nodes.container(classes=["kspec-steps"])
         for st in p.steps:
             steps += self._step(p.name, st)

@@ -10,6 +10,7 @@ from docutils import nodes
 
 from kspec.sphinxext.analysis import ModelRun, PropRow, SpecAnalysis, itf_summary
 from kspec.sphinxext.build import badge, code, code_block, para, section, table
+from kspec.sphinxext.doctext import inline
 from kspec.verdict import VIOLATED
 
 # docs/language.md, "Built-in properties" (one line each)
@@ -33,8 +34,26 @@ BUILTINS = {
     "range": "a value outside its declared range is assigned",
 }
 
-_SHOWN_STATUS = {"holds": "holds", "violated": "violated", "reachable": "reachable",
-                 "unreachable": "unreachable"}
+
+
+def builtin_meanings() -> dict[str, str]:
+    """BUILTINS, updated from the table "Built-in properties" of docs/language.md
+    when the source tree is at hand (so a new built-in is described at once)."""
+    import re
+
+    import kspec
+    out: dict[str, str] = {}
+    path = os.path.join(os.path.dirname(os.path.abspath(kspec.__file__)), "..", "..", "docs", "language.md")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return dict(BUILTINS)
+    part = text.split("## Built-in properties", 1)[-1].split("\n## ", 1)[0]
+    for names, meaning in re.findall(r"^\|\s*(`[a-z_]+`(?:,\s*`[a-z_]+`)*)\s*\|\s*(.+?)\s*\|\s*$", part, re.M):
+        for name in re.findall(r"`([a-z_]+)`", names):
+            out[name] = meaning
+    return {**out, **{k: v for k, v in BUILTINS.items() if k not in out}}
 
 
 def short_label(label: str, spec: str) -> str:
@@ -93,9 +112,10 @@ def builtin_table(runs: list[ModelRun], cell: Callable[[str], list[nodes.Node]],
     names: list[str] = []
     for run in runs:
         names += [r.name for r in run.rows if r.builtin and r.name not in names]
-    names = sorted(set(names) | (set(BUILTINS) if not runs else set()),
-                   key=lambda n: (list(BUILTINS).index(n) if n in BUILTINS else len(BUILTINS), n))
-    rows = [[cell(n), BUILTINS.get(n, "built-in check"), verdicts.get(n, "")] for n in names]
+    meanings = builtin_meanings()
+    names = sorted(set(names) | (set(meanings) if not runs else set()),
+                   key=lambda n: (list(meanings).index(n) if n in meanings else len(meanings), n))
+    rows = [[cell(n), [para(*inline(meanings.get(n, "a built-in check")))], verdicts.get(n, "")] for n in names]
     return table(["Check", "Violated when", "Expected verdicts"], rows, [2, 4, 4], classes=["kspec-builtins"])
 
 

@@ -24,6 +24,12 @@ from kspec.symbolic.traces import Forest, Path, Replayer, decode
 from kspec.verdict import BOUNDED, INCONCLUSIVE, CheckResult, Verdict
 
 
+def new_solver() -> z3.Solver:
+    """Bit-vector queries: the QF_BV solver bit-blasts and stays incremental
+    (the default solver is many times slower on these assumption queries)."""
+    return z3.SolverFor("QF_BV")
+
+
 class Unknown(Exception):
     """The solver could not answer (timeout, resource limit, `unknown`)."""
 
@@ -58,7 +64,7 @@ class Search:
     def __init__(self, tm: Templates, budget: Budget):
         self.tm, self.budget = tm, budget
         self.un = Unroller(tm)
-        self.solver = z3.Solver()
+        self.solver = new_solver()
         self.solver.add(self.un.at(tm.init(), 0))
         self.k = 0
 
@@ -151,7 +157,7 @@ class _Run:
         for key, (path, m) in self.search.find(pending, k).items():
             prop = key[0]
             kind = self.model.property(prop).kind  # type: ignore[union-attr]
-            if kind == "deadlock":
+            if prop == "deadlock":
                 m = self.search.fewest_waiting(m, k)
                 path = decode(m, self.search.un, k)
             self.hits[key] = (k, path, self._part(by_key[key], m, k, kind))
@@ -176,12 +182,16 @@ class _Run:
         if hit is None:
             return None
         depth, path, part = hit
-        ckind = {"invariant": "invariant", "reachable": "reachable", "deadlock": "deadlock"}.get(
-            kind, "check" if part is not None else "error")
+        ckind = "wait_cycle" if name == "wait_cycle" else \
+            {"invariant": "invariant", "reachable": "reachable", "deadlock": "deadlock"}.get(
+                kind, "check" if part is not None else "error")
         self.replayer.validate(path, ckind, name, part)
         idx = self.forest.add(path)
         if ckind == "check":
             v = Violation(name, "check", idx, depth + 1, part[0], part[1])
+        elif ckind == "wait_cycle":
+            cycle = self.replayer.wait_cycle(path.states[-1])
+            v = Violation(name, "wait_cycle", idx, depth + len(cycle), None, cycle)
         elif ckind == "error":
             v = Violation(name, "error", idx, depth + 1, None, self.replayer.error_message(path.states[-1]))
         else:

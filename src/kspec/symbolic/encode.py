@@ -45,16 +45,43 @@ def width(sort: N.SetSort) -> int:
     return max(sort.size, 1)
 
 
-def num_width(slots) -> int:
-    """Bit width of integers: signed, with head-room beyond every declared
-    range and literal, and wider than every set (sets and integers are told
-    apart by width)."""
-    need = 8
+def literals(e: N.Expr, out: set[int]) -> None:
+    """Collect the integer literals of an expression (for the bit width)."""
+    match e:
+        case N.Lit(value=v):
+            out.add(v)
+        case N.Var():
+            pass
+        case N.Select(options=opts, index=idx, offset=off):
+            out.update((off, off + len(opts)))
+            for x in (*opts, idx):
+                literals(x, out)
+        case N.Not(arg=a) | N.Size(set=a):
+            literals(a, out)
+        case N.And(args=xs) | N.Or(args=xs) | N.SetLit(elems=xs):
+            for x in xs:
+                literals(x, out)
+        case N.Ite(cond=a, then=b, else_=c):
+            for x in (a, b, c):
+                literals(x, out)
+        case N.Cmp(left=a, right=b) | N.Arith(left=a, right=b) | N.SetOp(left=a, right=b) | \
+                N.Member(elem=a, set=b):
+            literals(a, out)
+            literals(b, out)
+        case _:
+            assert_never(e)
+
+
+def num_width(slots, lits: set[int] = frozenset()) -> int:
+    """Bit width of integers: signed, with head-room (x16) beyond every
+    declared range and literal, and wider than every set (sets and integers
+    are told apart by width). Narrow words keep bit-blasting cheap."""
+    need = max([abs(v).bit_length() for v in lits] + [1])
     for s in slots:
         if isinstance(s.sort, N.IntSort):
             need = max(need, abs(s.sort.lo).bit_length(), abs(s.sort.hi).bit_length())
     sets = [width(s.sort) for s in slots if isinstance(s.sort, N.SetSort)]
-    return max(need + 8, 16, max(sets, default=0) + 1)
+    return max(need + 4, 8, max(sets, default=0) + 1)
 
 
 class Num:
@@ -244,11 +271,14 @@ class ExprEncoder:
         raise ValueError(f"unknown arithmetic operator {op}")
 
     def _setlit(self, elems, sort: N.SetSort):
+        """All-literal sets are constants; otherwise every element is checked
+        (as `_setbit` does)."""
         w = width(sort)
         bits = 0
         terms = []
+        constant = all(isinstance(x, N.Lit) for x in elems)
         for x in elems:
-            if isinstance(x, N.Lit):
+            if constant:
                 bits |= 1 << (x.value - sort.lo)
                 continue
             v = self.n.as_num(self.value(x))
@@ -297,9 +327,7 @@ class ExprEncoder:
                 return d_and(self.defined(a), self.defined(b), nz)
             case N.SetLit(elems=elems, sort=sort):
                 conds = []
-                for x in elems:
-                    if isinstance(x, N.Lit):
-                        continue
+                for x in elems if not all(isinstance(x, N.Lit) for x in elems) else ():
                     v = self.n.as_num(self.value(x))
                     conds += [self.defined(x), z3.And(v >= sort.lo, v < sort.lo + sort.size)]
                 return d_and(*conds)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import z3
 
 from kspec.ir import nodes as N
-from kspec.symbolic.bmc import Budget, Search, Unknown
+from kspec.symbolic.bmc import Budget, Search, Unknown, new_solver
 from kspec.symbolic.system import Templates, Unroller, targets
 from kspec.symbolic.traces import Path, decode
 
@@ -101,7 +101,7 @@ def _base(search: Search, bad: dict, res: Induction, depth: int, keep: bool) -> 
 
 def _step(tm: Templates, bad: dict, res: Induction, open_: list, k: int, budget: Budget, keep: bool) -> None:
     un = Unroller(tm, prefix="i_")
-    solver = z3.Solver()
+    solver = new_solver()
     un.state(k)
     for t in range(k):
         solver.add(un.trans(t))

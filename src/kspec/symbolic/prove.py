@@ -72,7 +72,7 @@ def _cti(model: N.Model, ind: Induction, prop: str, replayer: Replayer) -> Trace
         return None
     c = keys[0]
     cti = ind.ctis[c]
-    kind = _claim_kind(model, prop) if c != WT else None
+    kind = _claim_kind(model, prop, cti.part) if c != WT else None
     if kind is None:
         problem = replayer.path_problem(cti.path, from_init=False)
         if problem:
@@ -85,9 +85,14 @@ def _cti(model: N.Model, ind: Induction, prop: str, replayer: Replayer) -> Trace
     return replace(tr, notes=(CTI_HINT,))
 
 
-def _claim_kind(model: N.Model, prop: str) -> str | None:
+def _claim_kind(model: N.Model, prop: str, part) -> str | None:
+    """How the replayer confirms the target at the last state."""
     info = model.property(prop)
     kind = info.kind if info else None
+    if prop == "wait_cycle":
+        return "wait_cycle"
     if kind in ("invariant", "reachable", "deadlock", "lockdep"):
         return kind
-    return "check" if kind == "check" else None
+    if kind == "check":
+        return "check" if part is not None else "error"
+    return None

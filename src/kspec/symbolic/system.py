@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import z3
 
 from kspec.ir import nodes as N
-from kspec.symbolic.encode import ExprEncoder, Num, d_and, d_or, num_width, to_z3
+from kspec.symbolic.encode import ExprEncoder, Num, d_and, d_or, literals, num_width, to_z3
 
 LOCKDEP = ("lockdep_cycle", "lockdep_recursion", "lockdep_irq")
 
@@ -28,7 +28,7 @@ LOCKDEP = ("lockdep_cycle", "lockdep_recursion", "lockdep_irq")
 class Templates:
     def __init__(self, model: N.Model, active: set[str]):
         self.model = model
-        self.num = Num(num_width(model.slots))
+        self.num = Num(num_width(model.slots, _model_literals(model)))
         self.X = [self.num.var(s, f"{s.name}@cur") for s in model.slots]
         self.act_width = max(1, len(model.transitions).bit_length())
         self.A = z3.BitVec("act@cur", self.act_width)
@@ -48,13 +48,16 @@ class Templates:
             self.errors.append(self._error(t, pc, g, b, upd_def, active))
         self.next = [self._next(i) for i in range(len(model.slots))]
         self.error = to_z3(d_or(*self.errors))
+        # an erroneous step (an `error` check fires, or evaluation fails): its pre-state is no deadlock
+        self.erroneous = z3.Or(self.error, *[c for t, cs in zip(model.transitions, self.checks)
+                                             for c, chk in zip(cs, t.checks) if getattr(chk, "error", False)])
 
     def _error(self, t: N.Transition, pc, g, b, upd_def, active: set[str]):
         """Where `expand` raises on this transition (evaluation order: guard,
         active checks, lockdep expressions, block, successor)."""
         enc = self.enc
         inner = [z3.Not(to_z3(enc.defined(c.bad))) for c in t.checks
-                 if c.prop in active and enc.defined(c.bad) is not True]
+                 if (c.prop in active or getattr(c, "error", False)) and enc.defined(c.bad) is not True]
         if active & set(LOCKDEP):
             for a in t.lock_attempts:
                 dw = enc.defined(a.when)
@@ -93,7 +96,7 @@ class Templates:
         return [self.X[p.pc_slot] < p.done_value for p in self.model.processes]
 
     def stuck(self) -> z3.BoolRef:
-        return z3.And(z3.Not(z3.Or(*self.enabled)) if self.enabled else z3.BoolVal(True),
+        return z3.And(z3.Not(z3.Or(*self.enabled)) if self.enabled else z3.BoolVal(True), z3.Not(self.erroneous),
                       z3.Or(*self.running()) if self.model.processes else z3.BoolVal(False))
 
     def waiting(self) -> z3.BitVecRef:
@@ -108,9 +111,58 @@ class Templates:
             out = out + t
         return out
 
+    def wait_cycle(self) -> z3.BoolRef:
+        """Processes each blocked on a lock held by the next, following (like
+        `explore.wait_cycle`) only the first owner each unmoving process
+        waits for: its lowest blocked transition's first blocker held by
+        another."""
+        model, num = self.model, self.num
+        none = num.val(-1)
+        nxt = {}
+        for p in model.processes:
+            me = model.pids.index(p.name)
+            tids = [i for i, t in enumerate(model.transitions) if t.actor == p.name]
+            moving = z3.Or(*[self.enabled[i] for i in tids]) if tids else z3.BoolVal(False)
+            out = none
+            for i in reversed(tids):
+                t = model.transitions[i]
+                if not t.blockers or (isinstance(t.block, N.Lit) and t.block.value):
+                    continue
+                blocked = z3.And(self.attempted[i], z3.Not(self.enc.boolean(t.block)))
+                for b in reversed(t.blockers):
+                    owner = self.X[b.owner_slot]
+                    out = z3.If(z3.And(blocked, owner >= 0, owner != me), owner, out)
+            nxt[me] = z3.If(moving, none, out)
+
+        def step(x):
+            out = none
+            for pid, y in nxt.items():
+                out = z3.If(x == pid, y, out)
+            return out
+        cycles = []
+        for pid in nxt:
+            x = num.val(pid)
+            for _ in range(len(nxt)):
+                x = step(x)
+                cycles.append(x == pid)
+        return z3.Or(*cycles) if cycles else z3.BoolVal(False)
+
     def init(self) -> z3.BoolRef:
         return z3.And(*[x == self.num.lit(v, s.sort) for x, v, s in zip(self.X, self.model.init, self.model.slots)]) \
             if self.X else z3.BoolVal(True)
+
+
+def _model_literals(model: N.Model) -> set[int]:
+    lits: set[int] = set(model.init) | {len(model.pids)}
+    for t in model.transitions:
+        for e in (t.guard, t.block, *(e for _, e in t.updates), *(c.bad for c in t.checks)):
+            literals(e, lits)
+        for a in t.lock_attempts:
+            for e in (a.when, a.softirq_off, a.hardirq_off, *(h[2] for h in a.held)):
+                literals(e, lits)
+    for p in model.state_properties:
+        literals(p.expr, lits)
+    return lits
 
 
 class Unroller:
@@ -179,6 +231,8 @@ def targets(model: N.Model, props: list[str], tm: Templates) -> dict[str, list[T
             p = by_name[name]
             term = enc.holds(p.expr)
             out[name] = [Target(("prop", name), term if p.kind == "reachable" else z3.Not(term))]
+        elif name == "wait_cycle":
+            out[name] = [Target(("prop", name), tm.wait_cycle())]
         elif info.kind == "deadlock":
             out[name] = [Target(("prop", name), tm.stuck())]
         elif info.kind == "lockdep":

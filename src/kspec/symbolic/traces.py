@@ -111,7 +111,14 @@ class Replayer:
             fns = dict((n, f) for n, f, _ in cm.invariants) if kind == "invariant" else dict(cm.witnesses)
             return _safe(fns[name], s) == (kind == "reachable")
         if kind == "deadlock":
-            return not self.successors(s) and any(s[p.pc_slot] < p.done_value for p in self.model.processes)
+            try:
+                succs, bad = cm.expand(s, set())
+            except ERRORS:
+                return False  # an erroneous state is no deadlock
+            return not succs and not any(k == -2 for _, k in bad) and \
+                any(s[p.pc_slot] < p.done_value for p in self.model.processes)
+        if kind == "wait_cycle":
+            return bool(self.wait_cycle(s))
         if kind == "error":
             try:
                 cm.expand(s, self.active)
@@ -145,6 +152,15 @@ class Replayer:
             except ERRORS:
                 continue
         return out
+
+    def wait_cycle(self, s: tuple) -> list[str]:
+        """The explicit engine's wait cycle in s (empty if none)."""
+        from kspec.explicit.explore import wait_cycle
+        try:
+            succs, bad = self.cm.expand(s, {"wait_cycle"})
+        except ERRORS:
+            return []
+        return wait_cycle(self.model, s, succs, [t for t, k in bad if k < 0]) or []
 
     def error_message(self, s: tuple) -> str:
         try:
