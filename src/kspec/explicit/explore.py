@@ -114,15 +114,13 @@ class Exploration:
         """Rebuild a concrete trace from representatives by re-running the
         model: from each concrete state, take a successor whose representative
         is the next one on the path (as Stateright rebuilds paths)."""
-        canon = self.symmetry.canonical  # type: ignore[attr-defined]
-        x = tuple(self.compiled.model.init)
-        out: list[tuple[int | None, tuple]] = [(None, x)]
-        for tid, rep in path[1:]:
+        xs = self.symmetry.concretize(tuple(self.compiled.model.init), path,  # type: ignore[attr-defined]
+                                      self.compiled.applies)
+        out: list[tuple[int | None, tuple]] = [(None, xs[0])]
+        for x, nx in zip(xs, xs[1:]):
             succs, _ = self.compiled.expand(x, frozenset())
-            same = [(t, ns) for t, ns in succs if canon(ns) == rep]
-            pick = next(((t, ns) for t, ns in same if t == tid), same[0])
-            out.append(pick)
-            x = pick[1]
+            tid = next(t for t, ns in succs if ns == nx)  # the image of the stored transition
+            out.append((tid, nx))
         return out
 
     def concrete_state(self, idx: int) -> tuple:

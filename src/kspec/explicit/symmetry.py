@@ -139,14 +139,31 @@ class _SortSymmetry:
         return out
 
     def canonical(self, s: tuple) -> tuple:
+        return self.canonical_with_perm(s)[0]
+
+    def canonical_with_perm(self, s: tuple) -> tuple[tuple, tuple[int, ...]]:
+        """The representative and the permutation (old value -> new) giving it."""
         sig = self.signature(s)
         order = sorted(range(self.size), key=sig.__getitem__)
-        if order == list(range(self.size)):
-            return s
         perm = [0] * self.size
         for new, old in enumerate(order):
             perm[old] = new
-        return self.permuter(tuple(perm))(s)
+        perm_t = tuple(perm)
+        if perm_t == tuple(range(self.size)):
+            return s, perm_t
+        return self.permuter(perm_t)(s), perm_t
+
+
+def _inverse(p: tuple[int, ...]) -> tuple[int, ...]:
+    out = [0] * len(p)
+    for old, new in enumerate(p):
+        out[new] = old
+    return tuple(out)
+
+
+def _compose(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """v -> a[b[v]]"""
+    return tuple(a[b[v]] for v in range(len(b)))
 
 
 def _strip(address: tuple, sort: str) -> tuple:
@@ -174,6 +191,36 @@ class Symmetry:
         for srt in self.sorts:
             s = srt.canonical(s)
         return s
+
+    def canonical_with_perms(self, s: tuple) -> tuple[tuple, list[tuple[int, ...]]]:
+        perms = []
+        for srt in self.sorts:
+            s, p = srt.canonical_with_perm(s)
+            perms.append(p)
+        return s, perms
+
+    def apply(self, perms: list[tuple[int, ...]], s: tuple) -> tuple:
+        for srt, p in zip(self.sorts, perms):
+            if p != tuple(range(srt.size)):
+                s = srt.permuter(p)(s)
+        return s
+
+    def concretize(self, init: tuple, reps: list[tuple[int | None, tuple]], applies) -> list[tuple]:
+        """Concrete states along a path of representatives: each representative
+        c_i stands for x_i = sigma_i(c_i); the successor of c_i by the stored
+        transition, mapped by sigma_i, is the concrete successor of x_i, and
+        sigma_{i+1} = sigma_i o pi^-1 where pi canonicalised it."""
+        c0, pi0 = self.canonical_with_perms(init)
+        sigma = [_inverse(p) for p in pi0]
+        xs = [init]
+        c_prev = reps[0][1]
+        for tid, rep in reps[1:]:
+            s2 = applies[tid](c_prev)
+            c2, pi = self.canonical_with_perms(s2)
+            xs.append(self.apply(sigma, s2))
+            sigma = [_compose(a, _inverse(b)) for a, b in zip(sigma, pi)]
+            c_prev = c2
+        return xs
 
     def broken_by_initial_state(self) -> str | None:
         """The name of a sort whose permutations change the initial state."""
