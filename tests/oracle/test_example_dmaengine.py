@@ -4,6 +4,8 @@ Hypothesis lockstep adaptor. The correct channel passes; with `race_2015` (the
 bug fixed by dmaengine_synchronize in 2015) it fails with a readable report."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from dmaengine_channel.channel import Channel
 from kspec import ConformanceError, Oracle
 from kspec.oracle.hypothesis import lockstep
 
-from conftest import EXAMPLES
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 SPEC = str(EXAMPLES / "dmaengine_channel" / "channel.kspec")
 

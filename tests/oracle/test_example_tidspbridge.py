@@ -5,6 +5,8 @@ un_map during begin_dma is caught: as a wrong result against the contract, and
 as a use after free against the `original` variant of the spec."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -12,9 +14,9 @@ from hypothesis import strategies as st
 from kspec import ConformanceError, Oracle
 from kspec.oracle.hypothesis import lockstep
 from kspec.oracle.sched import Scheduler
-from tidspbridge_dmm.dmm import Dmm, Ret
+from tidspbridge_dmm.dmm import Dmm
 
-from conftest import EXAMPLES
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 SPEC = str(EXAMPLES / "tidspbridge_dmm" / "dmm.kspec")
 

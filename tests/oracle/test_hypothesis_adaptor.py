@@ -3,17 +3,17 @@ deterministic Scheduler behind the threaded lockstep runs."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 
 from kspec import ConformanceError, Oracle
 from kspec.oracle.hypothesis import Event, event_sequences
 from kspec.oracle.sched import Scheduler, SchedulerError
 from tidspbridge_dmm.dmm import Dmm, Ret
 
-from conftest import EXAMPLES
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 DMM = str(EXAMPLES / "tidspbridge_dmm" / "dmm.kspec")
 PROTO = Oracle.from_spec(DMM, variant="refcount")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -203,7 +204,7 @@ def test_fresh_reset_repr_and_write_trace(oracle, tmp_path):
 
 
 def test_from_model_and_spec_errors(tmp_path):
-    from conftest import EXAMPLES
+    EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     o = Oracle.from_model(str(EXAMPLES / "tidspbridge_dmm" / "dmm.toml"))
     assert o.model.variant == "refcount" and "dmm.toml" in repr(o)
     bad = tmp_path / "bad.kspec"

@@ -7,8 +7,9 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
-from conftest import EXAMPLES
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 CHANNEL = str(EXAMPLES / "dmaengine_channel" / "channel.kspec")
 

@@ -8,8 +8,10 @@ bound stopped the search (nothing claimed).
 """
 from __future__ import annotations
 
+import gc
 import os
 import time
+from dataclasses import replace
 
 from kspec.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Outcome, parse_consts
 from kspec.oracle.core import DEFAULT_HIDDEN_STEPS, Oracle, SpecError
@@ -19,7 +21,7 @@ from kspec.report import diagnostics as D
 from kspec.report.diagnostics import Span
 
 TABLE_EVENTS = 30  # observed events shown before a failure
-_SOURCE_LIMIT = 4 << 20  # read the trace again for carets only when it is small
+_SOURCE_LINES = 100_000  # up to this line number, the offending trace line is shown with a caret
 
 _EXIT = {D.CONFORMANCE_REJECTED: EXIT_FAIL, D.CONFORMANCE_VIOLATION: EXIT_FAIL,
          D.CONFORMANCE_NOT_QUIESCENT: EXIT_FAIL, D.CONFORMANCE_BOUND: EXIT_INCONCLUSIVE}
@@ -52,7 +54,12 @@ def cmd_conform(args) -> Outcome:
         out.diagnostics.append(D.diag(D.MODEL_UNKNOWN_PROPERTY, str(e)))
         return out
     start = time.perf_counter()
-    failure = _run(oracle, args, out)
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)  # the oracle's caches are many small objects: collect less often
+    try:
+        failure = _run(oracle, args, out)
+    finally:
+        gc.set_threshold(*threshold)
     secs = time.perf_counter() - start
     out.json = {"trace": args.trace, "spec": oracle.model.spec_name, "variant": oracle.model.variant,
                 "events": oracle.count, "conforms": failure is None and out.code == EXIT_OK,
@@ -92,7 +99,7 @@ def _report_failure(e: ConformanceError, args, out: Outcome) -> None:
     if e.events or e.rejected is not None:
         from kspec.oracle.errors import marker
         from kspec.oracle.report import interleaving
-        head = f"observed events (the last {len(e.events)} of {len(e.events) + e.omitted})" if e.omitted else \
+        head = f"observed events (the last {len(e.events)} of {len(e.events) + e.omitted:,})" if e.omitted else \
             "observed events"
         out.text.append(head + ":")
         out.text.append(interleaving(e.events, e.rejected, omitted=e.omitted, marker=marker(e.code)))
@@ -104,9 +111,27 @@ def _report_failure(e: ConformanceError, args, out: Outcome) -> None:
 
 
 def _add_source(path: str, out: Outcome) -> None:
+    """Show the trace lines the diagnostics point at (the file is read again,
+    one line at a time): with a caret when the line number is small enough for
+    the renderer, which splits the whole source; else quoted in a note."""
+    wanted = {d.span.line for d in out.diagnostics if d.span is not None and d.span.file == path}
+    found: dict[int, str] = {}
     try:
-        if os.path.getsize(path) <= _SOURCE_LIMIT:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                out.sources[path] = f.read()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                if n in wanted:
+                    found[n] = line.rstrip("\r\n")
+                    if len(found) == len(wanted):
+                        break
     except OSError:
-        pass
+        return
+    if found and max(found) <= _SOURCE_LINES:
+        pieces, at = [], 1
+        for n in sorted(found):
+            pieces += ["\n" * (n - at), found[n]]
+            at = n
+        out.sources[path] = "".join(pieces)
+        return
+    out.diagnostics = [replace(d, notes=(f"line {d.span.line}: {found[d.span.line][:200]}",) + d.notes)
+                       if d.span is not None and d.span.file == path and d.span.line in found else d
+                       for d in out.diagnostics]

@@ -12,6 +12,7 @@ a deterministic trace costs a dictionary lookup per event.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
 from typing import Any, Iterable
 
@@ -20,14 +21,14 @@ from kspec.ir import nodes as N
 from kspec.oracle import errors as E
 from kspec.oracle.engine import Engine, HiddenBoundExceeded
 from kspec.oracle.errors import ConformanceError
-from kspec.oracle.explain import Explainer, at_rest
+from kspec.oracle.explain import Explainer
 from kspec.oracle.report import Observed, decode_record
 from kspec.oracle.values import NOT_GIVEN, EventCodec, ValueProblem, plain
 from kspec.report.diagnostics import Span, did_you_mean
 
 DEFAULT_HIDDEN_STEPS = 100
 DEFAULT_MAX_CANDIDATES = 100_000
-_STEP_CACHE_LIMIT = 200_000
+_STEP_CACHE_LIMIT = 50_000
 
 
 class SpecError(ValueError):
@@ -64,7 +65,7 @@ class Oracle:
                 self._event_tids.setdefault(t.event.name, []).append(tid)
         self._threads = {t.actor for t in model.transitions} | {p.process for p in model.processes}
         self._actors = tuple(t.actor for t in model.transitions)
-        self._threads_or_none = self._threads | {None}
+        self._lock = threading.Lock()
         self._history: deque | None = deque(maxlen=history) if history != 0 else None
         self._steps: dict = _shared._steps if _shared is not None else {}
         self.reset()
@@ -150,29 +151,22 @@ class Oracle:
     def observe(self, event: str, /, thread: str | None = None, result: Any = None, **args: Any) -> None:
         """Record that the implementation performed `event` (with keyword
         arguments as declared, its `result` if any, in `thread` if known).
-        Raises ConformanceError if the spec does not allow it."""
+        Raises ConformanceError if the spec does not allow it. Thread-safe:
+        observations are serialized in the order they take the oracle's lock."""
         __tracebackhide__ = True
-        codec = self._codecs.get(event)
-        if codec is not None and thread in self._threads_or_none:  # the fast path of observe_record
-            try:
-                key = (event, thread, codec.encode_args(args),
-                       NOT_GIVEN if result is None else codec.encode_result(result))
-            except ValueProblem:
-                key = None
-            if key is not None:
-                hit = self._steps.get((self._cands, key))
-                if hit is not None:
-                    self._cands = hit[0]
-                    self.count += 1
-                    if self._history is not None:
-                        self._history.append((self.count, event, thread, key[2], key[3], hit[1], None, None))
-                    return
-        self.observe_record(event, thread, NOT_GIVEN if result is None else result, args)
+        with self._lock:
+            self._observe(event, thread, NOT_GIVEN if result is None else result, args, None, None)
 
     def observe_record(self, event: str, thread: str | None, result: Any, args: dict, *, ts: Any = None,
                        where: Span | None = None) -> None:
         """`observe` with the result as given (NOT_GIVEN: not observed), a
         timestamp and the trace-file position shown in reports."""
+        __tracebackhide__ = True
+        with self._lock:
+            self._observe(event, thread, result, args, ts, where)
+
+    def _observe(self, event: str, thread: str | None, result: Any, args: dict, ts: Any,
+                 where: Span | None) -> None:
         __tracebackhide__ = True
         codec = self._codecs.get(event)
         if codec is None:
@@ -182,7 +176,7 @@ class Oracle:
             key = (event, thread, codec.encode_args(args), codec.encode_result(result))
         except ValueProblem as p:
             raise self._refuse(E.bad_args(str(p), where, p.hint), event, thread, args, result, ts) from None
-        if thread is not None and thread not in self._threads:
+        if thread is not None and (not isinstance(thread, str) or thread not in self._threads):
             raise self._refuse(E.bad_args(f"`{thread}` is not a thread of `{self.model.spec_name}`", where,
                                           did_you_mean(str(thread), self._threads) or
                                           "threads are the spec's processes and actions: "
@@ -300,7 +294,11 @@ class Oracle:
         with `event`, `thread` (the actor), `args` and `results` (possible
         results, empty if the event has none). Sorted, so generation is
         deterministic."""
-        states = self.engine.closure(self._cands, self.hidden_steps, self.max_candidates)
+        try:
+            states = self.engine.closure(self._cands, self.hidden_steps, self.max_candidates)
+        except HiddenBoundExceeded as b:
+            o = Observed(self.count + 1, "<next event>", None, {}, NOT_GIVEN)
+            raise self._error(E.bound(o, b.reason, b.states, self.hidden_steps)) from None
         found: dict[tuple, set] = {}
         for h in states:
             for name, entries in self.engine.succ(h).events.items():

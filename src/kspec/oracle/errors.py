@@ -61,7 +61,7 @@ def describe(o: Observed) -> str:
 
 def rejected(spec: str, o: Observed, n_states: int, reasons: list[str], hidden_bad: list[str]) -> Diagnostic:
     notes = [f"{n_states} state{'s' if n_states != 1 else ''} of `{spec}` {'is' if n_states == 1 else 'are'} "
-             f"consistent with the {o.index - 1} event{'s' if o.index != 2 else ''} before it "
+             f"consistent with the {o.index - 1:,} event{'s' if o.index != 2 else ''} before it "
              "(hidden steps included); in them:"]
     notes += reasons
     notes += hidden_bad

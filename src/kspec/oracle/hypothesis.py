@@ -29,6 +29,9 @@ from kspec.oracle.sched import Scheduler
 from kspec.oracle.values import show
 
 
+_GENERATED = object()
+
+
 @dataclass(frozen=True)
 class Event:
     """One event of a generated sequence."""
@@ -43,11 +46,12 @@ class Event:
         res = "" if self.result is None else f" -> {show(self.result)}"
         return f"{self.thread or '?'}: {self.event}({args}){res}"
 
-    def observe_on(self, oracle: Oracle, result: Any = None) -> None:
-        """Observe this event on `oracle`, with `result` (the implementation's)
-        instead of the generated one when given."""
+    def observe_on(self, oracle: Oracle, result: Any = _GENERATED) -> None:
+        """Observe this event on `oracle` with `result` -- what the
+        implementation returned (None: not observed) -- or, when not given,
+        the generated result."""
         __tracebackhide__ = True
-        oracle.observe(self.event, thread=self.thread, result=self.result if result is None else result,
+        oracle.observe(self.event, thread=self.thread, result=self.result if result is _GENERATED else result,
                        **dict(self.args))
 
 

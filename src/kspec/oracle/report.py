@@ -84,7 +84,7 @@ def interleaving(events: list[Observed], rejected: Observed | None = None, *, ma
     head = f"{'#':>{nw}} | " + fmt(cols) + (" | where" if show_where else "")
     out = [head, "-" * len(head)]
     if omitted:
-        out.append(f"{'':>{nw}} | ({omitted} earlier event{'s' if omitted != 1 else ''} not kept)")
+        out.append(f"{'':>{nw}} | ({omitted:,} earlier event{'s' if omitted != 1 else ''} not kept)")
     for n, line, where, bad in cells:
         row = f"{n:>{nw}} | " + fmt(line) + (f" | {where}" if show_where else "")
         out.append(row.rstrip() + (f"   <-- {marker}" if bad else ""))

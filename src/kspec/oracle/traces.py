@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from kspec.oracle.values import NOT_GIVEN
 from kspec.report import diagnostics as D
 from kspec.report.diagnostics import Diagnostic, Span, did_you_mean
 
 FIELDS = ("thread", "event", "args", "result", "ts")
+_FIELDS = frozenset(FIELDS)
+_NO_ARGS: dict = {}
 
 
-@dataclass(frozen=True, slots=True)
-class TraceEvent:
+class TraceEvent(NamedTuple):
     event: str
     thread: str | None
     args: dict
@@ -88,6 +88,16 @@ def _col(line: str, key: str) -> int:
 
 
 def event_from(obj: dict, path: str, lineno: int, line: str = "") -> TraceEvent:
+    name, thread, args, ts = obj.get("event"), obj.get("thread"), obj.get("args", _NO_ARGS), obj.get("ts")
+    if type(name) is str and name and (thread is None or type(thread) is str) and type(args) is dict and \
+            (ts is None or type(ts) in (int, float, str)) and _FIELDS.issuperset(obj):  # the well-formed case
+        result = obj.get("result", NOT_GIVEN)
+        return TraceEvent(name, thread, args, "none" if result is None else result, ts, Span(path, lineno, 1))
+    return _checked(obj, path, lineno, line)
+
+
+def _checked(obj: dict, path: str, lineno: int, line: str) -> TraceEvent:
+    """Say what is wrong with an event object (or build it, when nothing is)."""
     for k in obj:
         if k not in FIELDS:
             raise _bad(f"unknown field `{k}` in an event", Span(path, lineno, _col(line, k)),

@@ -1,0 +1,1 @@
+"""Worked example: a dmaengine-style channel and its contract (channel.kspec); see docs/oracle.md."""
