@@ -120,7 +120,7 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         from kspec.symbolic.bmc import check_bmc  # imports z3 only when asked for
         try:
             result = check_bmc(model, props, depth=args.depth if args.depth is not None else mf.depth,
-                               timeout=args.timeout)
+                               timeout=args.timeout or mf.max_seconds or None)
         except D.KspecError as e:  # KS9002: a Z3 counterexample that the explicit engine rejects
             out.diagnostics.extend(e.diagnostics)
             return EXIT_USAGE, [], None
@@ -187,6 +187,8 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
                                                           result.symmetry else "")
              + ("" if result.complete else f" -- "
                                                           f"{result.stop_reason}"))
+    if result.engine == "bmc":  # no state count: the solver explores symbolically
+        stats = f"  bmc: depth {result.depth}, {result.seconds:.2f} s -- {result.stop_reason}"
     text = [head, stats] + ([f"  {result.caveat}"] if result.caveat else []) + [_table(rows)]
     if result.unfired:
         out.diagnostics.append(D.diag(D.UNFIRED_ACTION, f"{mf.path}: never fired: {', '.join(result.unfired)}",

@@ -9,10 +9,17 @@ from kspec.verdict import BOUNDED, HOLDS, REACHABLE, UNREACHABLE, VIOLATED
 
 
 def stuck_depth(v) -> int | None:
-    """A deadlock trace's path length without its blocked attempts."""
+    """A deadlock or wait-cycle trace's path length without the blocked
+    attempts that end it (which state it stops in may differ between the
+    engines when several are equally shallow)."""
     if v.trace is None:
         return v.length
-    return sum(1 for st in v.trace.steps[1:] if not st.note.startswith("waits for"))
+    n = v.trace.length
+    for st in reversed(v.trace.steps[1:]):
+        if "block" not in st.note and "wait" not in st.note:
+            break
+        n -= 1
+    return n
 
 
 def compare(model: N.Model, props=None, *, depth: int | None = None, max_states: int = 200_000,

@@ -14,7 +14,7 @@ COUNTERS, SETS, LOCKS = ("c0", "c1"), ("s0",), ("m0", "m1", "sp")
 
 def _stmt(draw, locks_held: list[str]) -> str:
     kind = draw(st.sampled_from(["inc", "wrap", "set_add", "set_del", "flag", "await", "if", "either", "assert",
-                                 "lock", "obj"]))
+                                 "lock", "obj", "start"]))
     c = draw(st.sampled_from(COUNTERS))
     k = draw(st.integers(0, 2))
     if kind == "inc":
@@ -35,6 +35,8 @@ def _stmt(draw, locks_held: list[str]) -> str:
         return f"either {{ {c} := {k}; }} or {{ s0 := s0 + {{{k}}}; }}"
     if kind == "assert":
         return f"assert a{k}: size(s0) <= {k + 1};"
+    if kind == "start":
+        return "start helper;"
     if kind == "obj":
         return draw(st.sampled_from(["alloc(o[0]);", "free(o[0]);", "get(o[0]);", "put(o[0]);", "use(o[0]);"]))
     free = [m for m in LOCKS if m not in locks_held]
@@ -67,6 +69,10 @@ def specs(draw) -> str:
                     body += " goto L0;"
             lines.append(f"  L{s}: {body}")
         lines.append("}")
+    lines.append("process helper idle { H0: c1 := (c1 + 1) % 3; H1: f := true; }")
+    if draw(st.booleans()):
+        lines.append(f"action poke(k: 0..1) context {draw(st.sampled_from(['process', 'hardirq']))} when c0 < 2 "
+                     f"{{ acquire(sp); c0 := c0 + k; release(sp); }}")
     lines.append(f"invariant inv: c0 + c1 <= {draw(st.integers(1, 4))}")
     lines.append(f"reachable wit: size(s0) == {draw(st.integers(1, 3))} and f")
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ DIR` writes every final proof obligation as a standalone SMT-LIB2 file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kspec.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Outcome, parse_consts
 from kspec.commands import _detail, _jobs, _model_file_for, _select_properties, _table
@@ -22,7 +22,7 @@ from kspec.report import diagnostics as D
 from kspec.report.diagnostics import KspecError, Span
 from kspec.report.trace import render_interleaving, render_states, trace_to_json
 from kspec.symbolic.proofs import is_proof_script, lemma_source, parse_proof_script, read_toml
-from kspec.verdict import INCONCLUSIVE, PROVED, REACHABLE, VIOLATED, Expectation, Verdict
+from kspec.verdict import INCONCLUSIVE, PROVED, REACHABLE, VIOLATED, Verdict
 
 DEFAULT_K = 10
 

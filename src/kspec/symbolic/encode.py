@@ -20,7 +20,6 @@ import z3
 from kspec.ir import nodes as N
 from kspec.ir.types import interval
 
-Def = "z3.BoolRef | bool"  # True when an expression is always defined
 
 
 def d_and(*xs) -> "z3.BoolRef | bool":

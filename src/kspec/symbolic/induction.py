@@ -63,12 +63,14 @@ def k_induction(model: N.Model, props: list[str], *, k_max: int = 10, timeout: f
     t0 = time.perf_counter()
     tm = Templates(model, set(props))
     bad = {WT: z3.Not(tm.well_typed())}
+    parts: dict[tuple, list] = {WT: []}
     res = Induction()
     res.keys["(well-typed)"] = [WT]
     for prop, ts in targets(model, props, tm).items():
         res.keys[prop] = []
         for t in ts:
             bad[(prop, t.key)] = t.term
+            parts[(prop, t.key)] = t.parts
             res.keys[prop].append((prop, t.key))
     budget = Budget(timeout)
     base = Search(tm, budget)
@@ -78,7 +80,7 @@ def k_induction(model: N.Model, props: list[str], *, k_max: int = 10, timeout: f
             _base(base, bad, res, k - 1, obligations)
             open_ = [c for c in bad if c not in res.proved and c not in res.refuted]
             if open_:
-                _step(tm, bad, res, open_, k, budget, obligations)
+                _step(tm, bad, parts, res, open_, k, budget, obligations)
             if all(c in res.proved or c in res.refuted for c in bad):
                 break
     except Unknown as e:
@@ -99,7 +101,8 @@ def _base(search: Search, bad: dict, res: Induction, depth: int, keep: bool) -> 
             res.obligations.append(Obligation(f"base{depth}", list(search.solver.assertions()) + [z3.Or(*rest)]))
 
 
-def _step(tm: Templates, bad: dict, res: Induction, open_: list, k: int, budget: Budget, keep: bool) -> None:
+def _step(tm: Templates, bad: dict, parts: dict, res: Induction, open_: list, k: int, budget: Budget,
+          keep: bool) -> None:
     un = Unroller(tm, prefix="i_")
     solver = new_solver()
     un.state(k)
@@ -124,21 +127,15 @@ def _step(tm: Templates, bad: dict, res: Induction, open_: list, k: int, budget:
         path = decode(m, un, k)
         failing = [c for c in cands if z3.is_true(m.eval(un.at(bad[c], k), model_completion=True))]
         for c in failing:
-            res.ctis[c] = Cti(k, path, _part(tm, c, m, un, k))
+            res.ctis[c] = Cti(k, path, _part(parts[c], m, un, k))
         cands = [c for c in cands if c not in failing]
 
 
-def _part(tm: Templates, c: tuple, m, un: Unroller, k: int):
+def _part(parts: list, m, un: Unroller, k: int):
     """Which transition/check/attempt makes the target true at sk."""
-    if c == WT:
-        return None
-    for ts in targets(tm.model, [c[0]], tm).values():
-        for t in ts:
-            if t.key != c[1]:
-                continue
-            for info, term in t.parts:
-                if z3.is_true(m.eval(un.at(term, k), model_completion=True)):
-                    return info
+    for info, term in parts:
+        if z3.is_true(m.eval(un.at(term, k), model_completion=True)):
+            return info
     return None
 
 
