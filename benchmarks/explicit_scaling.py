@@ -25,13 +25,17 @@ import json, resource, sys, time
 from kspec.pipeline import build_model
 from kspec.explicit.compile import compile_model
 from kspec.explicit.explore import explore, Limits
+from kspec.explicit.symmetry import Symmetry
 variant, threads, objs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sym = tuple(x for x in sys.argv[6].split(",") if x)
 t0 = time.perf_counter()
-mr = build_model(sys.argv[4], variant=variant, constants={"THREADS": threads, "OBJS": objs})
+mr = build_model(sys.argv[4], variant=variant, constants={"THREADS": threads, "OBJS": objs, "INIT_MAPPED": True},
+                 symmetric=sym)
 model = mr.model
 cm = compile_model(model)
 t1 = time.perf_counter()
-ex = explore(cm, {p.name for p in model.properties}, Limits(max_seconds=float(sys.argv[5])))
+ex = explore(cm, {p.name for p in model.properties}, Limits(max_seconds=float(sys.argv[5]), store=sys.argv[7]),
+             symmetry=Symmetry(model) if sym else None)
 t2 = time.perf_counter()
 print(json.dumps({"states": len(ex.states), "fired": ex.transitions_fired, "complete": ex.complete,
                   "reason": ex.stop_reason, "prepare_s": t1 - t0, "explore_s": t2 - t1,
@@ -40,8 +44,9 @@ print(json.dumps({"states": len(ex.states), "fired": ex.transitions_fired, "comp
 """
 
 
-def run_config(py: str, spec: str, variant: str, threads: int, objs: int, budget: float) -> dict:
-    out = subprocess.run([py, "-c", CHILD, variant, str(threads), str(objs), spec, str(budget)],
+def run_config(py: str, spec: str, variant: str, threads: int, objs: int, budget: float, sym: str = "",
+               store: str = "full") -> dict:
+    out = subprocess.run([py, "-c", CHILD, variant, str(threads), str(objs), spec, str(budget), sym, store],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -61,17 +66,20 @@ def main() -> None:
     ap.add_argument("--variant", default="refcount")
     ap.add_argument("--spec", default="spec/tidspbridge.kspec")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
+    ap.add_argument("--symmetric", default="", help="comma-separated sorts to treat as symmetric (e.g. Thread)")
+    ap.add_argument("--store", default="full", choices=("full", "compact", "bitstate"))
     args = ap.parse_args()
     py = sys.executable
     kspec = os.path.join(os.path.dirname(py), "kspec")
     rows = []
-    print(f"tidspbridge/{args.variant}: explicit BFS, all properties, one core")
+    print(f"tidspbridge/{args.variant}: explicit BFS, all properties, one core, store {args.store}"
+          + (f", symmetric {args.symmetric}" if args.symmetric else ""))
     print(f"{'T':>2} {'O':>2} {'states':>10} {'fired':>11} {'explore s':>10} {'states/s':>10} "
           f"{'prepare s':>9} {'peak MiB':>9} {'B/state*':>9}  complete")
     stop = False
     for threads in (2, 3, 4):
         for objs in (1, 2, 3):
-            r = run_config(py, args.spec, args.variant, threads, objs, args.budget * 2)
+            r = run_config(py, args.spec, args.variant, threads, objs, args.budget * 2, args.symmetric, args.store)
             rate = r["states"] / max(r["explore_s"], 1e-9)
             per_state = r["maxrss_kb"] * 1024 / max(r["states"], 1)
             print(f"{threads:>2} {objs:>2} {r['states']:>10,} {r['fired']:>11,} {r['explore_s']:>10.2f} "
