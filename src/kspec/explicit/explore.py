@@ -179,23 +179,28 @@ class _Lockdep:
             self._found("lockdep_cycle", idx, length, tid, cycle)
 
     def _path(self, a: str, b: str) -> list[str] | None:
-        """A path of classes from a to b in the graph (BFS), or None."""
-        prev: dict[str, str | None] = {a: None}
-        todo = [a]
-        while todo:
-            nxt = []
-            for x in todo:
-                if x == b:
-                    out = [x]
-                    while prev[out[-1]] is not None:
-                        out.append(prev[out[-1]])  # type: ignore[arg-type]
-                    return list(reversed(out))
-                for y in self.succ.get(x, ()):
-                    if y not in prev:
-                        prev[y] = x
-                        nxt.append(y)
-            todo = nxt
-        return None
+        return shortest_path(self.succ, a, b)
+
+
+def shortest_path(succ, a: str, b: str) -> list[str] | None:
+    """A shortest path from a to b in a graph given as node -> successors
+    (lock classes in lockdep mode), or None; deterministic in insertion order."""
+    prev: dict[str, str | None] = {a: None}
+    todo = [a]
+    while todo:
+        nxt = []
+        for x in todo:
+            if x == b:
+                out = [x]
+                while prev[out[-1]] is not None:
+                    out.append(prev[out[-1]])  # type: ignore[arg-type]
+                return list(reversed(out))
+            for y in succ.get(x, ()):
+                if y not in prev:
+                    prev[y] = x
+                    nxt.append(y)
+        todo = nxt
+    return None
 
 
 def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,

@@ -253,19 +253,8 @@ class _Run:
 
 def _graph_path(edges, a: str, b: str) -> list[str] | None:
     """A shortest path of classes from a to b over the reached edges."""
-    prev: dict[str, str | None] = {a: None}
-    todo = [a]
-    while todo:
-        nxt = []
-        for x in todo:
-            if x == b:
-                out = [x]
-                while prev[out[-1]] is not None:
-                    out.append(prev[out[-1]])  # type: ignore[arg-type]
-                return out[::-1]
-            for (s, d) in edges:
-                if s == x and d not in prev:
-                    prev[d] = x
-                    nxt.append(d)
-        todo = nxt
-    return None
+    from kspec.explicit.explore import shortest_path
+    succ: dict[str, dict[str, None]] = {}
+    for s, d in edges:
+        succ.setdefault(s, {})[d] = None
+    return shortest_path(succ, a, b)
