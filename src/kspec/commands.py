@@ -87,11 +87,22 @@ def cmd_check(args) -> Outcome:
         out.text.extend(text)
         if js:
             models_json.append(js)
-        counts[{EXIT_OK: "ok", EXIT_FAIL: "differ", EXIT_INCONCLUSIVE: "inconclusive"}.get(code, "error")] += 1
-    if len(jobs) > 1:
-        out.text.append(f"{len(jobs)} models: {counts['ok']} as expected, {counts['differ']} differ, "
+        tally(counts, code)
+    return summarize(out, counts, "models", models_json)
+
+
+def tally(counts: dict[str, int], code: int) -> None:
+    counts[{EXIT_OK: "ok", EXIT_FAIL: "differ", EXIT_INCONCLUSIVE: "inconclusive"}.get(code, "error")] += 1
+
+
+def summarize(out: Outcome, counts: dict[str, int], noun: str, items: list) -> Outcome:
+    """The closing line for several models (or proofs), the JSON, and the exit
+    code: bad input wins over a differing verdict, which wins over inconclusive."""
+    n = sum(counts.values())
+    if n > 1:
+        out.text.append(f"{n} {noun}: {counts['ok']} as expected, {counts['differ']} differ, "
                         f"{counts['inconclusive']} inconclusive, {counts['error']} with errors")
-    out.json = {"models": models_json, "summary": counts}
+    out.json = {noun: items, "summary": counts}
     out.code = EXIT_USAGE if counts["error"] else EXIT_FAIL if counts["differ"] else \
         EXIT_INCONCLUSIVE if counts["inconclusive"] else EXIT_OK
     return out

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 
 from kspec.cli import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, Outcome, parse_consts
-from kspec.commands import _detail, _jobs, _model_file_for, _select_properties, _table
+from kspec.commands import summarize, tally, _detail, _jobs, _model_file_for, _select_properties, _table
 from kspec.config import load_model_file
 from kspec.pipeline import instantiate, load_spec, parse_source
 from kspec.report import diagnostics as D
@@ -53,14 +53,8 @@ def cmd_prove(args) -> Outcome:
             continue
         code, js = _run(job, args, out)
         models.append(js)
-        counts[{EXIT_OK: "ok", EXIT_FAIL: "differ", EXIT_INCONCLUSIVE: "inconclusive"}.get(code, "error")] += 1
-    if sum(counts.values()) > 1:
-        out.text.append(f"{sum(counts.values())} proofs: {counts['ok']} as expected, {counts['differ']} differ, "
-                        f"{counts['inconclusive']} inconclusive, {counts['error']} with errors")
-    out.json = {"proofs": models, "summary": counts}
-    out.code = EXIT_USAGE if counts["error"] else EXIT_FAIL if counts["differ"] else \
-        EXIT_INCONCLUSIVE if counts["inconclusive"] else EXIT_OK
-    return out
+        tally(counts, code)
+    return summarize(out, counts, "proofs", models)
 
 
 def _job(path: str, args, out: Outcome) -> Job | None:
