@@ -309,6 +309,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                             nxt.append((k, ns))
                 if len(store) >= limits.max_states:
                     raise _Bound(f"state bound {limits.max_states} reached")
+                if (limits.max_seconds or limits.max_memory_mb) and idx & 4095 == 0:
+                    _check_caps(limits, t0)  # also within a long BFS level
             if lockdep is not None:
                 found.update({k: v for k, v in lockdep.found.items() if k not in found})
             undecided = set(active) - set(found)
@@ -338,6 +340,13 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     return Exploration(cm, store, found, complete, reason, depth, fired, coverage,
                        time.perf_counter() - t0, lockdep.edges if lockdep else {},
                        lockdep.usage if lockdep else {}, symmetry)
+
+
+def _check_caps(limits: Limits, t0: float) -> None:
+    if limits.max_seconds and time.perf_counter() - t0 > limits.max_seconds:
+        raise _Bound(f"time bound {limits.max_seconds:g}s reached")
+    if limits.max_memory_mb and _rss_mb() > limits.max_memory_mb:
+        raise _Bound(f"memory budget {limits.max_memory_mb:g} MiB reached")
 
 
 def _rss_mb() -> float:
