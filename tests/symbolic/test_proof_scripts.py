@@ -15,10 +15,17 @@ from kspec.replay import replay_itf_file
 from kspec_testlib import REPO
 
 SCRIPTS = sorted(glob.glob(os.path.join(str(REPO), "proofs", "*.toml")))
+# Proof scripts that take more than ~40 s on one core run under `make test-slow` only.
+SLOW_SCRIPTS: set[str] = set()
 CEXS = sorted(glob.glob(os.path.join(str(REPO), "proofs", "counterexamples", "*.itf.json")))
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: os.path.basename(p))
+def _script_param(path: str):
+    name = os.path.basename(path)
+    return pytest.param(path, id=name, marks=[pytest.mark.slow] if name in SLOW_SCRIPTS else [])
+
+
+@pytest.mark.parametrize("path", [_script_param(p) for p in SCRIPTS])
 def test_proof_script_as_expected(cli, path):
     r = cli("prove", path)
     assert r.code == 0, r.out + r.err
