@@ -537,6 +537,9 @@ action act(x: S) context hardirq when x == 0 { acquire_irq(l[x]); release_irq(l[
 invariant inv: forall x, y in S: x == y or -x < y and (if x > 0 then x <= 1 else x >= 0) => x != 1
 reachable wit: exists x in {0, 1}: x notin {} and x in {1} and self == variant and f(x) > size(st)
 @when(N > 1) reachable cnt: (count x in S: x > 0) == 1 and p[0].loc == 0
+contract k1[x: S]: never ev(x) or act(_) after p[x].L1 until p[x].L4
+contract k2: at most 2 ev(0) before p[0].L4
+contract k3: always x >= 0
 """
 
 

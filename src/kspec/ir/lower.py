@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from kspec.ir import nodes as N
+from kspec.ir.contracts import desugar_contracts
 from kspec.ir.lower_expr import Ctx, ExprMixin, err
 from kspec.ir.lower_stmt import Actor, Path, StmtMixin
 from kspec.ir.symbols import (LockInfo, MapPlace, ObjectInfo, Place, ProcessInfo, RecPlace, SlotPlace,
@@ -107,6 +108,7 @@ class Lowerer(ExprMixin, StmtMixin):
         self.symmetric: list[tuple[str, int]] = []
         self.symmetric_requested: set[str] = set()
         self.events: dict[str, tuple[A.EventDecl, list[TType], TType | None]] = {}
+        self.contracts: dict[str, A.ContractDecl] = {}
 
     # ---- driver --------------------------------------------------------------------
     def run(self) -> N.Model | None:
@@ -126,6 +128,9 @@ class Lowerer(ExprMixin, StmtMixin):
                 decls = [d for d in decls if self.guarded(self.selected, d.tags)]
                 if self.sink.has_errors:
                     return None
+                decls = self.guarded(self.lower_contracts, decls)
+                if decls is None or self.sink.has_errors:
+                    return None
         self.guarded(self.finish_layout, None)
         self.check_unknown_overrides()
         for name in sorted(self.symmetric_requested - {n for n, _ in self.symmetric}):
@@ -142,6 +147,13 @@ class Lowerer(ExprMixin, StmtMixin):
         self.warn_unreachable_steps()
         props.extend(self.builtin_state_properties())
         return self.build_model(props)
+
+    def lower_contracts(self, decls: list) -> list:
+        """Contracts become ghost monitor variables, checks and invariants (kspec.ir.contracts)."""
+        for d in decls:
+            if isinstance(d, A.ContractDecl):
+                self.contracts[d.name] = d
+        return desugar_contracts(decls, self.declare, _mentioned_names(self.spec) | set(self.decl_names))
 
     def guarded(self, fn, d):
         try:
@@ -696,7 +708,7 @@ class Lowerer(ExprMixin, StmtMixin):
                  A.RecordDecl: "record", A.LockDecl: "lock", A.ObjectDecl: "object"}
         for d in decls:
             kind = kinds.get(type(d))
-            if kind and d.name not in mentioned and d.name not in self.overrides:
+            if kind and d.name not in mentioned and d.name not in self.overrides and "." not in d.name:
                 self.sink.warning(D.UNUSED_DECLARATION, f"{kind} `{d.name}` is declared but never used", d.span)
 
     def warn_unreachable_steps(self) -> None:
@@ -728,6 +740,10 @@ class Lowerer(ExprMixin, StmtMixin):
                 "lockdep" if name.startswith("lockdep") else "check"
             infos.append(N.PropertyInfo(name, kind, True, BUILTIN_DOCS.get(name, "")))
             have.add(name)
+        for name, k in self.contracts.items():  # never / at most: checks at the occurrences
+            if name not in have:
+                infos.append(N.PropertyInfo(name, "check", False, k.doc or f"contract `{name}`", k.span))
+                have.add(name)
         for name in sorted(self.check_props - have):  # user assert names
             infos.append(N.PropertyInfo(name, "check", False, f"assertion `{name}`"))
         return N.Model(

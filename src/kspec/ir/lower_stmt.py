@@ -148,7 +148,8 @@ class StmtMixin:
             case A.Choose():
                 return self.exec_choose(st, p, actor, ctx)
             case A.Assert(name=name, cond=c):
-                self.add_check(p, name, mk_not(self.boolean(c, ctx)), f"assertion `{name}` failed", st.span)
+                self.add_check(p, name, mk_not(self.boolean(c, ctx)), st.message or f"assertion `{name}` failed",
+                               st.span)
                 return [p]
             case A.Goto(label=label):
                 if actor.proc is None:

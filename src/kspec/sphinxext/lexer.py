@@ -19,7 +19,8 @@ __all__ = ["KspecLexer", "grammar_keywords", "BUILTIN_FUNCTIONS"]
 
 # Words that start a declaration (coloured as declarations).
 DECLARATION = {"spec", "const", "variant", "sort", "enum", "record", "var", "lock", "object", "define",
-               "process", "action", "invariant", "reachable", "event", "class", "context", "idle"}
+               "process", "action", "invariant", "reachable", "event", "class", "context", "idle",
+               "contract"}
 TYPES = {"bool", "set", "map"}
 CONSTANTS = {"true", "false", "none", "self"}
 # Statements that call a kernel primitive: acquire/release, object lifetime, lockdep assertions.
@@ -52,8 +53,9 @@ def _keyword_rules() -> list:
         (sorted(w for w in kws if w in TYPES), Keyword.Type),
         (sorted(w for w in kws if w in CONSTANTS), Keyword.Constant),
         (sorted(w for w in kws if w in PRIMITIVES), Name.Builtin),
-        (sorted(w for w in kws if w not in DECLARATION | TYPES | CONSTANTS | PRIMITIVES), Keyword),
-        (sorted(set(BUILTIN_FUNCTIONS) - set(kws)), Name.Builtin),
+        (sorted(w for w in kws if w not in DECLARATION | TYPES | CONSTANTS | PRIMITIVES
+                and w not in BUILTIN_FUNCTIONS), Keyword),  # `at` (`at most`) stays a function
+        (sorted(set(BUILTIN_FUNCTIONS) - (set(kws) - {"at"})), Name.Builtin),
     ]
     return [(words(ws, suffix=r"\b"), tok) for ws, tok in groups if ws]
 

@@ -208,8 +208,10 @@ class SpecDirective(SphinxDirective):
             rows.append(("Actions", ", ".join(a.name for a in acts)))
         n_inv = sum(1 for p in props if p.kind == "invariant")
         n_wit = len(props) - n_inv
-        rows.append(("Properties", f"{n_inv} invariants, {len(asserts)} assertions, {n_wit} witnesses, "
-                                   f"plus the built-in checks"))
+        n_con = len(self._decls(A.ContractDecl))
+        rows.append(("Properties", f"{n_inv} invariants, {len(asserts)} assertions, "
+                                   + (f"{n_con} contracts, " if n_con else "")
+                                   + f"{n_wit} witnesses, plus the built-in checks"))
         models = [r for r in self.an.runs]
         if models:
             refs: list[nodes.Node] = []
@@ -430,6 +432,11 @@ class SpecDirective(SphinxDirective):
             if d.span:
                 body.append(code_block(self.src.line_range(d.span.line, d.span.end_line), first_line=d.span.line))
             sec += self._prop_block(d.name, kind, d.tags, body, verdicts.get(d.name))
+        for k in self._decls(A.ContractDecl):
+            body = _doc(k.doc)
+            if k.span:
+                body.append(code_block(self.src.line_range(k.span.line, k.span.end_line), first_line=k.span.line))
+            sec += self._prop_block(k.name, "contract", k.tags, body, verdicts.get(k.name))
         for name, where in sites.items():
             steps: list[nodes.Node] = []
             seen = set()

@@ -248,6 +248,7 @@ class Skip:
 class Assert:
     name: str
     cond: Expr
+    message: str = ""  # set for checks that contracts insert; default "assertion `name` failed"
     span: Span | None = _span()
 
 
@@ -456,7 +457,44 @@ class EventDecl:
     span: Span | None = _span()
 
 
-Decl = (EventDecl | ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """Something that happens in one step, named in a contract: the event or
+    action `name(args)` (an argument `_` matches anything) when `label` is
+    None, else step `label` of process instance `name[index]`."""
+
+    name: str
+    args: tuple[Expr, ...] = ()
+    index: Expr | None = None
+    label: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ContractDecl:
+    """`contract NAME[params]: PATTERN SCOPE`: a safety pattern of Dwyer et
+    al. over occurrences, per instance of the parameters. `pattern` is
+    "never" (any of `events` is forbidden while the scope is open), "always"
+    (`expr` holds while it is open) or "at_most" (at most `bound` of `events`
+    per opening). `scope` is "globally", "before" (open until one of `close`
+    first happens), "after" (open from one of `open` on) or "after_until"
+    (opened by `open`, closed by `close`, any number of times)."""
+
+    name: str
+    params: tuple[Param, ...]
+    pattern: str
+    events: tuple[Occurrence, ...]
+    expr: Expr | None
+    bound: int
+    scope: str
+    open: tuple[Occurrence, ...] = ()
+    close: tuple[Occurrence, ...] = ()
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+Decl = (EventDecl | ContractDecl | ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
         | ObjectDecl | DefineDecl | ProcessDecl | ActionDecl | PropertyDecl)
 
 

@@ -179,6 +179,40 @@ class _Builder(Transformer):
         params = tuple(c[1]) if c[1] is not None else ()
         return A.EventDecl(str(c[0]), params, c[2], span=self._span(meta))
 
+    # ---- contracts -------------------------------------------------------------
+    @v_args(meta=True)
+    def contract_decl(self, meta, c):
+        name, params, (pattern, events, expr, bound), scope = c
+        kind, opens, closes = scope if scope is not None else ("globally", (), ())
+        return A.ContractDecl(str(name), tuple(params) if params is not None else (), pattern, events, expr,
+                              bound, kind, opens, closes, span=self._span(meta))
+
+    def never_pattern(self, c):
+        return ("never", c[0], None, 0)
+
+    def always_pattern(self, c):
+        return ("always", (), c[0], 0)
+
+    def at_most_pattern(self, c):
+        return ("at_most", c[1], None, int(c[0]))
+
+    def before_scope(self, c):
+        return ("before", (), c[0])
+
+    def after_scope(self, c):
+        return ("after", c[0], ()) if c[1] is None else ("after_until", c[0], c[1])
+
+    def occurrences(self, c):
+        return tuple(c)
+
+    @v_args(meta=True)
+    def call_occurrence(self, meta, c):
+        return A.Occurrence(str(c[0]), tuple(x for x in c[1:] if x is not None), span=self._span(meta))
+
+    @v_args(meta=True)
+    def step_occurrence(self, meta, c):
+        return A.Occurrence(str(c[0]), (), c[1], str(c[2]), span=self._span(meta))
+
     # ---- types ---------------------------------------------------------------
     @v_args(meta=True)
     def bool_type(self, meta, c):
