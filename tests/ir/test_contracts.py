@@ -163,3 +163,12 @@ def test_ghost_state_is_visible_and_documented():
 def test_bad_contracts_are_located_errors(contract, code):
     codes = codes_of(INSTANCES + contract + "\n")
     assert code in codes, codes
+
+
+def test_ghost_variables_can_be_read_by_helper_invariants():
+    src = INSTANCES + "contract E1[c: Chan]: never cb(c, _) after sync(c) until client[c].C2\n" \
+                      "contract E5[c: Chan]: at most 1 sync(c)\n" \
+                      "invariant H1: forall c in Chan: E1.open[c] == synced[c]\n" \
+                      "invariant H2: forall c in Chan: E5.count[c] <= 1\n"
+    assert verdict(src, "H1").status == HOLDS
+    assert verdict(src, "H2").status == HOLDS

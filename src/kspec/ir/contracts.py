@@ -83,7 +83,24 @@ def desugar_contracts(decls: list, declare, used_names: set[str]) -> list:
         if k.pattern != "always":  # an `always` contract is declared as the invariant it becomes
             declare(k.name, k, k.span)
         added.extend(_Monitor(k, world, fresh).plan(edits))
-    return [_rewrite(d, edits, world) for d in rest] + added
+    ghosts = {(k.name, "open") for k in contracts if k.scope != "globally"} | \
+        {(k.name, "count") for k in contracts if k.pattern == "at_most"}
+    out = [_rewrite(d, edits, world) for d in rest] + added
+    return [_ghost_reads(d, ghosts) for d in out]
+
+
+def _ghost_reads(node, ghosts: set[tuple[str, str]]):
+    """`K.open` / `K.count` written in expressions (helper invariants, proof
+    lemmas) read contract K's ghost variables."""
+    if isinstance(node, A.Field) and isinstance(node.base, A.Name) and (node.base.name, node.name) in ghosts:
+        return A.Name(f"{node.base.name}.{node.name}", span=node.span)
+    if isinstance(node, tuple):
+        return tuple(_ghost_reads(x, ghosts) for x in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type) and not isinstance(node, A.Occurrence):
+        changes = {f.name: _ghost_reads(getattr(node, f.name), ghosts) for f in dataclasses.fields(node)
+                   if f.name != "span" and isinstance(getattr(node, f.name), (tuple, object))}
+        return dataclasses.replace(node, **changes)
+    return node
 
 
 class _World:
