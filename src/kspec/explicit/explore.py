@@ -1,21 +1,24 @@
 """Breadth-first exhaustive exploration: the reference semantics of kspec.
 
 Given a compiled model and the properties to check, explores every reachable
-state once (visited set keyed by the canonical state tuple), records for each
-property the *first* violation met, which BFS makes a shortest one, and keeps
-parent links to rebuild traces. Lockdep mode accumulates the lock-class
+state once (visited set keyed by the canonical state tuple, or by its
+fingerprint with the compact and bitstate stores, which also keep the BFS
+frontier packed: kspec.explicit.store), records for each property the *first*
+violation met, which BFS makes a shortest one, and keeps parent links to
+rebuild traces. Lockdep mode accumulates the lock-class
 dependency graph and irq usage over every explored transition attempt and
 reports the earliest cycle. Bounds (states, depth, time) and Ctrl-C stop the
 search cleanly, and the result then says so: nothing is claimed to hold.
 """
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from kspec.explicit.compile import CompiledModel, EvalError
-from kspec.explicit.store import make_store
+from kspec.explicit.store import PARENT_WIDE_AT, PackedLevel, make_store
 from kspec.ir import nodes as N
 
 
@@ -218,11 +221,19 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     else:
         def apply(tid: int, x: tuple) -> tuple:
             return canon(applies[tid](x))
-    store = make_store(limits.store, init, apply, limits.bitstate_bits)
-    add = store.add
+    store = make_store(limits.store, init, apply, limits.bitstate_bits, model)
     index = getattr(store, "index", None)
+    frontier: list[tuple[int, tuple]] | PackedLevel
     if index is not None:
         st_states, st_parent, st_via = store.states, store.parent, store.via
+        frontier = [(0, init)]
+    else:  # compact / bitstate: fingerprints, and the frontier packed (store.py)
+        codec = store.codec
+        pack, wide_key, psize = codec.pack, codec.wide_key, codec.size
+        table = getattr(store, "table", None)  # the compact store's, inlined below
+        add_fp = store.add_fp
+        frontier = PackedLevel(codec, 0)
+        frontier.append_key(0, codec.key(init), init)
     found: dict[str, Violation] = {}
     coverage = [0] * len(model.transitions)
     invariants = [(n, f) for n, f, _ in cm.invariants if n in active]
@@ -234,14 +245,22 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     undecided = set(active)
     complete, reason = True, "complete"
     fired = 0
-    frontier = [(0, init)]
     depth = 0
     expand = cm.expand
     ld_arg = lockdep.arg if lockdep is not None else None
     last_progress = t0
     try:
         while frontier:
-            nxt: list[tuple[int, tuple]] = []
+            if index is None:
+                if len(store) >= PARENT_WIDE_AT:  # this level's parents are below len(store)
+                    store.widen_parents()
+                st_parent, st_via = store.parent, store.via
+                nxt = PackedLevel(codec, len(store))
+                nbuf, chunk_bytes = nxt.buf, nxt.chunk_bytes
+                if table is not None:
+                    tab, mask, tab_last, tab_limit = table.tab, table.mask, table.last, table.limit
+            else:
+                nxt = []
             for idx, s in frontier:
                 try:
                     for name, f in invariants:
@@ -283,9 +302,8 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                 if lockdep is not None and lockdep.events:
                     lockdep.consume(idx, depth)
                 if not succs:
-                    if check_deadlock and not erroneous and "deadlock" not in found and \
-                            any(s[p] < d for p, d in running):
-                        found["deadlock"] = Violation("deadlock", "deadlock", idx, depth)
+                    if check_deadlock and not erroneous and any(s[p] < d for p, d in running):
+                        _deadlock(found, idx, depth, sum(1 for p, d in running if s[p] < d))
                     continue
                 fired += len(succs)
                 if index is not None:  # full store, inlined: the hot loop of the engine
@@ -299,14 +317,56 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
                             st_parent.append(idx)
                             st_via.append(tid)
                             nxt.append((k, ns))
+                elif table is not None:  # compact store, inlined: FingerprintTable.add, PackedLevel.append_key
+                    for tid, ns in succs:
+                        coverage[tid] += 1
+                        if canon is not None:
+                            ns = canon(ns)
+                        try:
+                            b = pack(*ns)
+                        except (struct.error, TypeError):
+                            b = wide_key(ns)
+                        h = hash(b) or 1
+                        i = h & mask
+                        v = tab[i]
+                        while v:
+                            if v == h:
+                                break
+                            i += 1
+                            v = tab[i]
+                        else:
+                            tab[i] = h
+                            table.n += 1
+                            st_parent.append(idx)
+                            st_via.append(tid)
+                            if len(b) == psize:
+                                nbuf += b
+                                if len(nbuf) >= chunk_bytes:
+                                    nbuf = nxt.new_chunk()
+                            else:
+                                nxt.append_key(len(st_parent) - 1, b, ns)
+                                nbuf = nxt.buf
+                            if i >= tab_last or table.n > tab_limit:
+                                table.inserted(i)  # a new table view, mask, ...
+                                tab, mask, tab_last, tab_limit = table.tab, table.mask, table.last, table.limit
                 else:
                     for tid, ns in succs:
                         coverage[tid] += 1
                         if canon is not None:
                             ns = canon(ns)
-                        k = add(ns, idx, tid)
+                        try:
+                            b = pack(*ns)
+                        except (struct.error, TypeError):
+                            b = wide_key(ns)
+                        k = add_fp(hash(b) or 1, idx, tid)
                         if k is not None:
-                            nxt.append((k, ns))
+                            if len(b) == psize:
+                                nbuf += b
+                                if len(nbuf) >= chunk_bytes:
+                                    nbuf = nxt.new_chunk()
+                            else:
+                                nxt.append_key(k, b, ns)
+                                nbuf = nxt.buf
                 if len(store) >= limits.max_states:
                     raise _Bound(f"state bound {limits.max_states} reached")
                 if (limits.max_seconds or limits.max_memory_mb) and idx & 4095 == 0:
@@ -340,6 +400,16 @@ def explore(cm: CompiledModel, active: set[str], limits: Limits | None = None,
     return Exploration(cm, store, found, complete, reason, depth, fired, coverage,
                        time.perf_counter() - t0, lockdep.edges if lockdep else {},
                        lockdep.usage if lockdep else {}, symmetry)
+
+
+def _deadlock(found: dict, idx: int, depth: int, waiters: int) -> None:
+    """Record a stuck state: among the least deep ones, one with the fewest
+    waiting processes (its counterexample, path plus one blocked attempt per
+    waiter, is the shortest; the symbolic engine picks the same), the first
+    in BFS order among those."""
+    old = found.get("deadlock")
+    if old is None or old.length == depth and old.detail > waiters:
+        found["deadlock"] = Violation("deadlock", "deadlock", idx, depth, None, waiters)
 
 
 def _check_caps(limits: Limits, t0: float) -> None:
