@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(inconclusive)")
     c.add_argument("--store", choices=("full", "compact", "bitstate"), default=None,
                    help="visited-state store: full states (default), 64-bit fingerprints (hash compaction, "
-                   "about 80 bytes per state), or bitstate (Spin's supertrace: approximate)")
+                   "about 25-45 bytes per state), or bitstate (Spin's supertrace: approximate)")
     c.add_argument("--bitstate-bits", type=_pos, default=27, metavar="K",
                    help="bitstate store size: 2^K bits (default 27, 16 MiB)")
     c.add_argument("--max-memory", type=_pos, default=None, metavar="MIB",
@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "per symmetry orbit (repeatable)")
     c.add_argument("--no-symmetry", action="store_true",
                    help="explore every state, even if the spec or model file declares symmetric sorts")
+    c.add_argument("--workers", type=_nonneg, default=None, metavar="N",
+                   help="explicit engine: explore with N worker processes (0: one per core; default: the "
+                   "model file's `workers`, else 1, in this process); same states, verdicts and "
+                   "counterexamples as one process; not with --store bitstate; ignored by --engine bmc")
     c.add_argument("--itf-out", metavar="DIR", help="write each counterexample as DIR/<model>.<property>.itf.json")
     c.add_argument("--traces", choices=("none", "unexpected", "violations", "all"), default=None,
                    help="which traces to print: none, those of unexpected verdicts (default for model files), "

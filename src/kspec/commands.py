@@ -127,6 +127,21 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         out.diagnostics.extend(pdiags)
         return EXIT_USAGE, [], None
     engine = args.engine or mf.engine
+    workers = args.workers if getattr(args, "workers", None) is not None else mf.workers
+    if engine == "bmc" and workers != 1:
+        note = D.diag(D.OPTIONS_CONFLICT, "--workers is ignored by the bmc engine (it runs in one process)",
+                      severity=D.Severity.NOTE)
+        if note not in out.diagnostics:
+            out.diagnostics.append(note)
+    elif workers != 1 and (args.store or "full") == "bitstate":
+        from kspec.explicit.parallel import resolve_workers
+        if resolve_workers(workers) > 1:
+            src = "--workers" if getattr(args, "workers", None) is not None else "`workers` in the model file"
+            out.diagnostics.append(D.diag(
+                D.OPTIONS_CONFLICT, f"{src} ({workers}) cannot be combined with --store bitstate",
+                key_span(mf.path, "workers") if src.startswith("`") else None,
+                hint="use --store compact for less memory per state, or --workers 1"))
+            return EXIT_USAGE, [], None
     if engine == "bmc":
         from kspec.symbolic.bmc import check_bmc  # imports z3 only when asked for
         try:
@@ -145,7 +160,7 @@ def _check_one(path: str, args, traces: str, out: Outcome):
         progress = _progress(args)
         try:
             result = check_explicit(model, props, limits=limits, progress=progress,
-                                    symmetry=not args.no_symmetry)
+                                    symmetry=not args.no_symmetry, workers=workers)
         except SymmetryError as e:
             out.diagnostics.append(D.diag(D.SYMMETRY_BROKEN, f"the initial state is not symmetric in sort `{e}`",
                                           Span(mf.spec_path, 1, 1), hint="use --no-symmetry, or make every "
@@ -194,8 +209,9 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
     head = f"{mf.path}  (spec {model.spec_name}" + (f", variant {model.variant}" if model.variant else "") + \
         (f", {consts}" if consts else "") + ")"
     stats = (f"  {result.engine}: {result.states:,} states, {result.transitions:,} transitions, depth "
-             f"{result.depth}, {result.seconds:.2f} s" + (" (symmetry: orbit representatives)" if
-                                                          result.symmetry else "")
+             f"{result.depth}, {result.seconds:.2f} s" + (f", {result.workers} workers" if
+                                                          result.workers > 1 else "")
+             + (" (symmetry: orbit representatives)" if result.symmetry else "")
              + ("" if result.complete else f" -- "
                                                           f"{result.stop_reason}"))
     if result.engine == "bmc":  # no state count: the solver explores symbolically
@@ -208,7 +224,8 @@ def _report(mf: ModelFile, model, result: V.CheckResult, traces: str, args, out:
     js = {"model": mf.path, "spec": model.spec_name, "variant": model.variant, "constants": dict(model.constants),
           "engine": result.engine, "states": result.states, "transitions": result.transitions,
           "depth": result.depth, "seconds": result.seconds, "complete": result.complete,
-          "stop_reason": result.stop_reason, "unfired": result.unfired, "verdicts": vjson}
+          "stop_reason": result.stop_reason, "unfired": result.unfired, "workers": result.workers,
+          "verdicts": vjson}
     return worst, text, js
 
 

@@ -15,7 +15,7 @@ from kspec.report.diagnostics import Diagnostic, KspecError, Span, did_you_mean
 from kspec.verdict import EXPECTABLE, Expectation
 
 TOP_KEYS = ("spec", "variant", "description", "constants", "bounds", "expect", "check", "engine", "depth",
-            "symmetric")
+            "symmetric", "workers")
 BOUND_KEYS = ("max_states", "max_depth", "max_seconds")
 CHECK_KEYS = ("only", "disable")
 ENGINES = ("explicit", "bmc")
@@ -37,6 +37,7 @@ class ModelFile:
     only: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
     symmetric: tuple[str, ...] = ()
+    workers: int = 1  # explicit-engine processes (0: one per core)
     lines: dict = field(default_factory=dict, compare=False, repr=False)
 
     def expectation(self, prop: str, kind: str) -> Expectation:
@@ -129,11 +130,16 @@ def _validate(path: str, text: str, data: dict) -> ModelFile:
     symmetric = data.get("symmetric", [])
     if not isinstance(symmetric, list) or not all(isinstance(x, str) for x in symmetric):
         raise _bad(path, text, "symmetric", "`symmetric` must be a list of sort names")
+    workers = data.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise _bad(path, text, "workers", f"`workers` must be a non-negative integer, got {workers!r}",
+                   "1 runs the search in this process, N > 1 in N worker processes, 0 one per core")
     return ModelFile(path, spec_path, variant, str(data.get("description", "")),
                      tuple((k, v if isinstance(v, bool) else int(v)) for k, v in consts.items()),
                      int(bounds.get("max_states", 5_000_000)), int(bounds.get("max_depth", 1_000_000)),
                      float(bounds.get("max_seconds", 0.0)), engine, depth, expect,
-                     tuple(check.get("only", ())), tuple(check.get("disable", ())), tuple(symmetric))
+                     tuple(check.get("only", ())), tuple(check.get("disable", ())), tuple(symmetric),
+                     workers)
 
 
 def _expectations(path: str, text: str, table) -> list[tuple[str, Expectation]]:

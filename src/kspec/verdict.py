@@ -88,6 +88,7 @@ class CheckResult:
     engine: str = "explicit"
     symmetry: bool = False  # states are representatives of symmetry orbits
     caveat: str = ""  # what the state store may have missed (hash compaction, bitstate)
+    workers: int = 1  # processes of the explicit search (kspec.explicit.parallel when > 1)
 
     def verdict(self, prop: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.prop == prop), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kspec.check import check_explicit
 from kspec.explicit.explore import Limits
 from kspec.ir import nodes as N
-from kspec.verdict import BOUNDED, HOLDS, REACHABLE, UNREACHABLE, VIOLATED
+from kspec.verdict import BOUNDED, HOLDS, INCONCLUSIVE, REACHABLE, UNREACHABLE, VIOLATED
 
 
 def stuck_depth(v) -> int | None:
@@ -35,6 +35,10 @@ def compare(model: N.Model, props=None, *, depth: int | None = None, max_states:
     out = []
     for ve in ex.verdicts:
         vb = bm.verdict(ve.prop)
+        if ve.kind == "progress":  # liveness: explicit engine only (BMC says so, inconclusive)
+            if vb.status != INCONCLUSIVE:
+                out.append(f"{ve.prop}: bmc gave {vb.summary()} for a progress property")
+            continue
         if ve.status in (VIOLATED, REACHABLE):
             same = vb.status == ve.status and (
                 stuck_depth(vb) == stuck_depth(ve) if ve.kind == "deadlock" else vb.length == ve.length)

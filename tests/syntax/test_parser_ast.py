@@ -540,6 +540,7 @@ reachable wit: exists x in {0, 1}: x notin {} and x in {1} and self == variant a
 contract k1[x: S]: never ev(x) or act(_) after p[x].L1 until p[x].L4
 contract k2: at most 2 ev(0) before p[0].L4
 contract k3: always x >= 0
+progress g1[x: S]: x == 0 ~> x == 1
 """
 
 

@@ -109,6 +109,7 @@ class Lowerer(ExprMixin, StmtMixin):
         self.symmetric_requested: set[str] = set()
         self.events: dict[str, tuple[A.EventDecl, list[TType], TType | None]] = {}
         self.contracts: dict[str, A.ContractDecl] = {}
+        self.progress: list[N.Progress] = []
 
     # ---- driver --------------------------------------------------------------------
     def run(self) -> N.Model | None:
@@ -141,6 +142,8 @@ class Lowerer(ExprMixin, StmtMixin):
         for d in decls:
             self.guarded(self.lower_behaviour, d)
         props = [p for d in decls if isinstance(d, A.PropertyDecl) for p in self.guarded(self.lower_property, d) or ()]
+        self.progress = [p for d in decls if isinstance(d, A.ProgressDecl)
+                         for p in [self.guarded(self.lower_progress, d)] if p is not None]
         if self.sink.has_errors:
             return None
         self.warn_unused(decls)
@@ -646,6 +649,22 @@ class Lowerer(ExprMixin, StmtMixin):
             N.Conjunct(self.text(d.expr), self.boolean(d.expr, ctx))]
         return [N.StateProperty(d.name, d.kind, tuple(conjuncts), False, d.doc, d.span)]
 
+    def lower_progress(self, d: A.ProgressDecl) -> N.Progress:
+        """One (pre, post) pair per combination of the parameters' values."""
+        self.declare(d.name, d, d.span)
+        ptypes = [self.resolve_type(p.type) for p in d.params]
+        for t, p in zip(ptypes, d.params):
+            if not is_finite_scalar(t):
+                raise err(D.INFINITE_SORT, f"progress parameter `{p.name}` needs a finite sort", p.span)
+        out = []
+        for combo in itertools.product(*(domain(t) for t in ptypes)):
+            scope = {p.name: Scalar(lit(v), t) for p, t, v in zip(d.params, ptypes, combo)}
+            shown = ", ".join(f"{p.name}={value_name(t, v)}" for p, t, v in zip(d.params, ptypes, combo))
+            label = f"{d.name}[{shown}]" if d.params else d.name
+            out.append(N.ProgressInstance(label, self.boolean(d.pre, Ctx(dict(scope), {})),
+                                          self.boolean(d.post, Ctx(dict(scope), {}))))
+        return N.Progress(d.name, tuple(out), self.text(d.pre), self.text(d.post), d.doc, d.span)
+
     def text(self, e) -> str:
         sp = getattr(e, "span", None)
         if sp is None or not self.source:
@@ -740,6 +759,9 @@ class Lowerer(ExprMixin, StmtMixin):
                 "lockdep" if name.startswith("lockdep") else "check"
             infos.append(N.PropertyInfo(name, kind, True, BUILTIN_DOCS.get(name, "")))
             have.add(name)
+        for p in self.progress:
+            infos.append(N.PropertyInfo(p.name, "progress", False, p.doc, p.span))
+            have.add(p.name)
         for name, k in self.contracts.items():  # never / at most: checks at the occurrences
             if name not in have:
                 infos.append(N.PropertyInfo(name, "check", False, k.doc or f"contract `{name}`", k.span))
@@ -756,7 +778,7 @@ class Lowerer(ExprMixin, StmtMixin):
             events=tuple(N.EventSig(name, tuple((p.name, slot_sort(t)) for p, t in zip(d.params, pts)),
                                     slot_sort(rt) if rt is not None else None, d.doc, d.span)
                          for name, (d, pts, rt) in self.events.items()),
-            symmetric=tuple(self.symmetric),
+            symmetric=tuple(self.symmetric), progress=tuple(self.progress),
             pid_addresses=tuple(self.slots[p.pc_slot].address for p in self.proc_instances)
             + tuple(() for _ in self.action_pids))
 

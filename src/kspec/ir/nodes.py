@@ -269,7 +269,7 @@ class StateProperty:
 @dataclass(frozen=True, slots=True)
 class PropertyInfo:
     name: str
-    kind: str  # invariant | reachable | check | deadlock | lockdep
+    kind: str  # invariant | reachable | check | deadlock | lockdep | progress
     builtin: bool
     doc: str = ""
     span: Span | None = field(default=None, compare=False)
@@ -301,6 +301,29 @@ class LockInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class ProgressInstance:
+    """One ground instance of a progress property: whenever `pre`, then
+    `post` now or later."""
+
+    label: str  # "E_L2[c=0]", or the property's name without parameters
+    pre: Expr
+    post: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress (leads-to) property under weak fairness of every process
+    instance and every ground action; violated if one instance fails."""
+
+    name: str
+    instances: tuple[ProgressInstance, ...]
+    pre_text: str = "P"  # source text, for reports
+    post_text: str = "Q"
+    doc: str = ""
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
     spec_name: str
     variant: str | None
@@ -318,6 +341,7 @@ class Model:
     events: tuple[EventSig, ...] = ()
     symmetric: tuple[tuple[str, int], ...] = ()  # symmetric sorts and their sizes
     pid_addresses: tuple = ()  # per pid: the address of its pc slot (process) or () (action)
+    progress: tuple[Progress, ...] = ()
 
     def property(self, name: str) -> PropertyInfo | None:
         return next((p for p in self.properties if p.name == name), None)

@@ -251,6 +251,13 @@ The command line is not valid: unknown option, missing argument, or a value of
 the wrong form.""")
 NO_MODELS = _register("KS5005", "no model files", """
 A directory given to `kspec check` holds no `*.toml` model file.""")
+OPTIONS_CONFLICT = _register("KS5006", "options that do not go together", """
+Two settings of a run cannot be used together. `--workers N` (N > 1, or the
+model file's `workers`) with `--store bitstate` is refused: the parallel
+search keeps an exact or hash-compacted store in each worker process (use
+`--store compact` for less memory per state, or one worker). As a note:
+`--workers` is ignored by the Z3 engine (`--engine bmc`), which runs in one
+process.""")
 
 # ---- KS9xxx: internal --------------------------------------------------
 INTERNAL_ERROR = _register("KS9001", "internal error", """

@@ -101,6 +101,32 @@ def witness_trace(ex: Exploration, v: Violation) -> Trace:
     return Trace(ex.compiled.model, tuple(path_steps(ex, v.state)), f"witness `{v.prop}` reached")
 
 
+def lasso_trace(ex: Exploration, prop: N.Progress, lasso) -> tuple[Trace, str]:
+    """A progress counterexample: the path to where the obligation arises,
+    then Q-free steps into a state that is stuck forever or a weakly fair
+    cycle that repeats forever (kspec.explicit.liveness)."""
+    model = ex.compiled.model
+    states = ex.store.states
+    steps = []
+    last = len(lasso.steps) - 1
+    for k, (tid, idx) in enumerate(lasso.steps):
+        notes = []
+        if k == lasso.pre_at and k > 0:
+            notes.append("obligation arises")
+        if k == last:
+            notes.append(f"back to state {lasso.loop_at}: repeats forever" if lasso.loop_at is not None
+                         else "stuck here forever: no step is enabled")
+        steps.append(TraceStep(tid, states[idx], "; ".join(notes)))
+    pre, post = prop.pre_text, prop.post_text
+    head = f"progress `{lasso.label}` fails: `{pre}` holds in state {lasso.pre_at}, and `{post}` never holds afterwards"
+    if lasso.loop_at is not None:
+        tail = (f"  states {lasso.loop_at}..{last} form a cycle that repeats forever; it is weakly fair: every "
+                "process instance and action either steps in it or is disabled somewhere in it")
+    else:
+        tail = f"  state {last} is stuck: no process or action can take a step (the execution stays there)"
+    return Trace(model, tuple(steps), f"progress `{lasso.label}` fails"), head + "\n" + tail
+
+
 def deadlock_trace(ex: Exploration, v: Violation) -> tuple[Trace, str]:
     """The path to the stuck state, then one blocked attempt per waiting
     process (contracts §0.4 C2), and who waits for whom."""

@@ -20,7 +20,7 @@ __all__ = ["KspecLexer", "grammar_keywords", "BUILTIN_FUNCTIONS"]
 # Words that start a declaration (coloured as declarations).
 DECLARATION = {"spec", "const", "variant", "sort", "enum", "record", "var", "lock", "object", "define",
                "process", "action", "invariant", "reachable", "event", "class", "context", "idle",
-               "contract"}
+               "contract", "progress"}
 TYPES = {"bool", "set", "map"}
 CONSTANTS = {"true", "false", "none", "self"}
 # Statements that call a kernel primitive: acquire/release, object lifetime, lockdep assertions.

@@ -209,8 +209,10 @@ class SpecDirective(SphinxDirective):
         n_inv = sum(1 for p in props if p.kind == "invariant")
         n_wit = len(props) - n_inv
         n_con = len(self._decls(A.ContractDecl))
+        n_pro = len(self._decls(A.ProgressDecl))
         rows.append(("Properties", f"{n_inv} invariants, {len(asserts)} assertions, "
                                    + (f"{n_con} contracts, " if n_con else "")
+                                   + (f"{n_pro} progress properties, " if n_pro else "")
                                    + f"{n_wit} witnesses, plus the built-in checks"))
         models = [r for r in self.an.runs]
         if models:
@@ -432,11 +434,12 @@ class SpecDirective(SphinxDirective):
             if d.span:
                 body.append(code_block(self.src.line_range(d.span.line, d.span.end_line), first_line=d.span.line))
             sec += self._prop_block(d.name, kind, d.tags, body, verdicts.get(d.name))
-        for k in self._decls(A.ContractDecl):
+        for k in self._decls(A.ContractDecl, A.ProgressDecl):
             body = _doc(k.doc)
             if k.span:
                 body.append(code_block(self.src.line_range(k.span.line, k.span.end_line), first_line=k.span.line))
-            sec += self._prop_block(k.name, "contract", k.tags, body, verdicts.get(k.name))
+            kind = "contract" if isinstance(k, A.ContractDecl) else "progress"
+            sec += self._prop_block(k.name, kind, k.tags, body, verdicts.get(k.name))
         for name, where in sites.items():
             steps: list[nodes.Node] = []
             seen = set()

@@ -106,8 +106,22 @@ class Search:
             m = self.solver.model()
 
 
+LIVENESS_REASON = ("a progress property is decided by the explicit engine (`kspec check`): BMC and "
+                   "k-induction check safety only")
+
+
+def progress_names(model: N.Model, names) -> list[str]:
+    return [n for n in names if getattr(model.property(n), "kind", "") == "progress"]
+
+
 def check_bmc(model: N.Model, props=None, *, depth: int = 20, timeout: float | None = None) -> CheckResult:
     names = [p.name for p in model.properties] if props is None else list(props)
+    live = progress_names(model, names)
+    if live:
+        res = check_bmc(model, [n for n in names if n not in live], depth=depth, timeout=timeout)
+        extra = {n: Verdict(n, "progress", INCONCLUSIVE, engine="bmc", reason=LIVENESS_REASON) for n in live}
+        res.verdicts = [extra[n] if n in extra else res.verdict(n) for n in names]  # type: ignore[misc]
+        return res
     t0 = time.perf_counter()
     cm = compile_model(model)
     tm = Templates(model, set(names))

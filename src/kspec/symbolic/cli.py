@@ -76,6 +76,8 @@ def _job(path: str, args, out: Outcome) -> Job | None:
     if pdiags:
         out.diagnostics.extend(pdiags)
         return None
+    if not args.property:
+        props = _without_progress(model, props, out, path)
 
     def expect(prop: str, kind: str):
         e = mf.expectation(prop, kind)
@@ -109,6 +111,8 @@ def _script_job(path: str, data: dict, args, out: Outcome) -> Job | None:
         props = names
     if args.property:
         props = [p for p in props if p in args.property]
+    elif not ps.properties:
+        props = _without_progress(model, props, out, path)
     helpers = list(ps.helpers) + [n for n, _ in ps.lemmas if n not in ps.helpers]
     for n in props + helpers:
         if n not in names:
@@ -121,6 +125,18 @@ def _script_job(path: str, data: dict, args, out: Outcome) -> Job | None:
         return want + (f", {length}" if length is not None else ""), \
             lambda v: _script_match(v, want, length)
     return Job(path, model, props, helpers, args.k or ps.k or DEFAULT_K, depth if depth is not None else 20, expect)
+
+
+def _without_progress(model, props: list[str], out: Outcome, path: str) -> list[str]:
+    """Progress properties are liveness: `kspec check` decides them, k-induction
+    does not apply. Unless asked for by name they are left out, with a note."""
+    from kspec.symbolic.bmc import progress_names
+    live = progress_names(model, props)
+    if live:
+        out.diagnostics.append(D.diag(D.INCONCLUSIVE, f"{path}: not proved here: progress properties "
+                                      f"{', '.join(live)} (liveness; `kspec check` decides them)",
+                                      severity=D.Severity.NOTE))
+    return [p for p in props if p not in live]
 
 
 def _script_match(v: Verdict, want: str, length: int | None) -> bool | None:

@@ -36,6 +36,14 @@ class ProofReport:
 
 def prove_model(model: N.Model, props: list[str], *, helpers: list[str] = (), k_max: int = 10,
                 depth: int = 20, timeout: float | None = None, obligations: bool = False) -> ProofReport:
+    from kspec.symbolic.bmc import LIVENESS_REASON, progress_names
+    live = progress_names(model, props)
+    if live:
+        rep = prove_model(model, [p for p in props if p not in live], helpers=helpers, k_max=k_max, depth=depth,
+                          timeout=timeout, obligations=obligations)
+        rep.verdicts = rep.verdicts + [Verdict(n, "progress", INCONCLUSIVE, engine="k-induction",
+                                               reason=LIVENESS_REASON) for n in live]
+        return rep
     t0 = time.perf_counter()
     every = list(props) + [h for h in helpers if h not in props]
     ind = k_induction(model, every, k_max=k_max, timeout=timeout, obligations=obligations)

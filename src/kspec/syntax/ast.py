@@ -494,7 +494,22 @@ class ContractDecl:
     span: Span | None = _span()
 
 
-Decl = (EventDecl | ContractDecl | ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
+@dataclass(frozen=True, slots=True)
+class ProgressDecl:
+    """`progress NAME[params]: P ~> Q`: for every instance of the parameters,
+    whenever P holds, Q holds then or later (TLA's leads-to) in every weakly
+    fair execution."""
+
+    name: str
+    params: tuple[Param, ...]
+    pre: Expr
+    post: Expr
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+    span: Span | None = _span()
+
+
+Decl = (EventDecl | ContractDecl | ProgressDecl | ConstDecl | VariantDecl | SortDecl | EnumDecl | RecordDecl | VarDecl | LockDecl
         | ObjectDecl | DefineDecl | ProcessDecl | ActionDecl | PropertyDecl)
 
 

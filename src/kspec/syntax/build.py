@@ -179,6 +179,12 @@ class _Builder(Transformer):
         params = tuple(c[1]) if c[1] is not None else ()
         return A.EventDecl(str(c[0]), params, c[2], span=self._span(meta))
 
+    @v_args(meta=True)
+    def progress_decl(self, meta, c):
+        name, params, pre, post = c
+        return A.ProgressDecl(str(name), tuple(params) if params is not None else (), pre, post,
+                              span=self._span(meta))
+
     # ---- contracts -------------------------------------------------------------
     @v_args(meta=True)
     def contract_decl(self, meta, c):
