@@ -587,21 +587,7 @@ class Simplifier:
                     continue
             pre = _neg_conj(key, a)
             if pre:
-                j = i + 1
-                common = len(pre)
-                while j < len(args):
-                    nxt = _neg_conj(key, args[j])
-                    if not nxt:
-                        break
-                    m = 0
-                    while m < min(common, len(nxt)) and nxt[m] == pre[m]:
-                        m += 1
-                    if m == 0:
-                        break
-                    common = m
-                    j += 1
-                while common and not all(d.total[z] for z in pre[:common]):
-                    common -= 1
+                j, common = _shared_prefix(args, i, pre, lambda b: _neg_conj(key, b), d.total)
                 if j - i >= 2 and common:
                     p = pre[0] if common == 1 else d.mk((AND, pre[:common]))
                     rests = []
@@ -1459,22 +1445,8 @@ class Codegen:
             c0 = _lead(stmts[i])
             if c0 is not None:
                 pre = _conj(d, c0)
-                j = i + 1
-                common = len(pre)
-                while j < len(stmts):
-                    c = _lead(stmts[j])
-                    if c is None:
-                        break
-                    nxt = _conj(d, c)
-                    m = 0
-                    while m < min(common, len(nxt)) and nxt[m] == pre[m]:
-                        m += 1
-                    if m == 0:
-                        break
-                    common = m
-                    j += 1
-                while common and not all(d.total[x] for x in pre[:common]):
-                    common -= 1
+                j, common = _shared_prefix(stmts, i, pre, lambda st: _conj(d, c) if (c := _lead(st)) is not None
+                                           else None, d.total)
                 if j - i >= 2 and common:
                     inner: list[Stmt] = []
                     for st in stmts[i:j]:
@@ -1569,3 +1541,24 @@ def _succ_stmt(n: int, upd: list[tuple[int, int]], tid: int) -> Stmt:
     lhs = ", ".join(f"l[{i}]" for i, _ in upd)
     rhs = ", ".join("{%d}" % j for j in range(len(upd)))
     return Stmt(f"l = list(s); {lhs} = {rhs}; out.append(({tid}, tuple(l)))", tuple(v for _, v in upd))
+
+
+def _shared_prefix(items, i: int, pre, conjuncts_of, total) -> tuple[int, int]:
+    """From items[i], whose leading conjuncts are `pre`, the run of items that
+    share a non-empty prefix of them: (end of the run, length of the shared
+    prefix, shortened until every conjunct in it cannot raise)."""
+    j, common = i + 1, len(pre)
+    while j < len(items):
+        nxt = conjuncts_of(items[j])
+        if not nxt:
+            break
+        m = 0
+        while m < min(common, len(nxt)) and nxt[m] == pre[m]:
+            m += 1
+        if m == 0:
+            break
+        common = m
+        j += 1
+    while common and not all(total[z] for z in pre[:common]):
+        common -= 1
+    return j, common

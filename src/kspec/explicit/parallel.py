@@ -52,7 +52,7 @@ from typing import Callable
 
 from kspec.explicit.compile import CompiledModel, EvalError
 from kspec.explicit.explore import Exploration, Limits, Violation, _expand_slowly, _Lockdep, explore, wait_cycle
-from kspec.explicit.store import StateCodec, make_store
+from kspec.explicit.store import StateCodec, make_store, replay_to
 
 _ERRORS = (EvalError, IndexError, ValueError, ZeroDivisionError)
 _CHUNK = 16384  # successors per batch sent to another worker
@@ -120,14 +120,7 @@ class ParallelStore:
     def state(self, idx: int) -> tuple:
         if hasattr(self, "states"):
             return self.states[idx]
-        tids = []
-        while self.parent[idx] >= 0:
-            tids.append(self.via[idx])
-            idx = self.parent[idx]
-        s = self.init
-        for tid in reversed(tids):
-            s = self.apply(tid, s)
-        return s
+        return replay_to(idx, self.parent, self.via, self.init, self.apply)
 
     def bytes_per_state(self) -> float:
         return 0.0

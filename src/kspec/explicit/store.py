@@ -286,6 +286,19 @@ class FullStore:
         return ""
 
 
+def replay_to(idx: int, parent, via, init: tuple, apply: Callable[[int, tuple], tuple]) -> tuple:
+    """State idx rebuilt by following parent links back to the initial state
+    and re-applying the transitions that led from it."""
+    tids = []
+    while parent[idx] >= 0:
+        tids.append(via[idx])
+        idx = parent[idx]
+    s = init
+    for tid in reversed(tids):
+        s = apply(tid, s)
+    return s
+
+
 class _Replaying:
     """States rebuilt from parent links by re-applying transitions. Parent
     indices are 32-bit ('i') until a state index reaches 2^31 - 1, then 64-bit
@@ -314,14 +327,7 @@ class _Replaying:
         return len(self.parent) - 1
 
     def state(self, idx: int) -> tuple:
-        tids = []
-        while self.parent[idx] >= 0:
-            tids.append(self.via[idx])
-            idx = self.parent[idx]
-        s = self.init
-        for tid in reversed(tids):
-            s = self.apply(tid, s)
-        return s
+        return replay_to(idx, self.parent, self.via, self.init, self.apply)
 
     def fingerprint(self, s: tuple) -> int:
         return fingerprint(self.codec.key(s))
