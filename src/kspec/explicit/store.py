@@ -210,26 +210,24 @@ class FingerprintTable:
         spare = list(filter(None, tab[old_cap:]))
         tab[old_cap:] = array("q", [0]) * (len(tab) - old_cap)
         self.cap *= 2
-        self.mask = mask = self.cap - 1
+        self.mask = self.cap - 1
         self.limit = int(self.cap * self.max_load)
         self._resize(self.cap + self.SLACK)
-        tab, last = self.tab, self.last
         step = min(old_cap, 4096)
         zeros = array("q", [0]) * step
         for base in range(0, old_cap, step):
             # a chunk at a time: its entries taken out at once (the argument
             # above holds: the chunk's later entries are re-inserted later)
-            chunk = list(filter(None, tab[base:base + step]))
-            tab[base:base + step] = zeros
-            for v in chunk:
-                i = v & mask
-                while tab[i]:
-                    i += 1
-                tab[i] = v
-                if i >= last:
-                    self._resize(len(tab) + self.SLACK)
-                    tab, last = self.tab, self.last
-        for v in spare:
+            chunk = list(filter(None, self.tab[base:base + step]))
+            self.tab[base:base + step] = zeros
+            self._reinsert(chunk)
+        self._reinsert(spare)
+
+    def _reinsert(self, values) -> None:
+        """Put each entry at the first free slot from its home (growing the
+        spare slots at the top when needed)."""
+        tab, last, mask = self.tab, self.last, self.mask
+        for v in values:
             i = v & mask
             while tab[i]:
                 i += 1
