@@ -1,0 +1,1 @@
+check {here}/support/small.kspec --workers 2 --store bitstate
